@@ -1,0 +1,3 @@
+from tmplstudio.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""The policy domain: packs, rules and the findings they produce.
+
+Everything here is plain data. Loading lives in ``loader.py``, matching in ``kinds/`` and the
+orchestration in ``engine.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+RULE_KINDS = ("phrases", "near", "pattern", "required", "variables", "length", "send_window")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A text a rule must (``hit``) or must not (``ok``) fire on, with optional front matter."""
+
+    text: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None  # where the example sits in the pack file, for readable test failures
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """Raise (or lower) a rule's severity when metadata or nearby words say so."""
+
+    severity: Severity
+    when: tuple[dict[str, Any], ...] = ()
+    near: tuple[str, ...] = ()
+    within: int = 20
+
+
+@dataclass(frozen=True)
+class Fix:
+    """How a quick fix rewrites the template: replace the hit, or add text at the body's start/end."""
+
+    replace: str | None = None
+    replacements: dict[str, str] = field(default_factory=dict)
+    prepend: str | None = None
+    append: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    severity: Severity
+    message: str
+    explanation: str
+    source: tuple[str, ...]
+    pack_id: str
+    params: dict[str, Any]
+    suggestion: str | None = None
+    fix: Fix | None = None
+    when: tuple[dict[str, Any], ...] = ()
+    escalate: tuple[Escalation, ...] = ()
+    hit_examples: tuple[Example, ...] = ()
+    ok_examples: tuple[Example, ...] = ()
+    enabled: bool = True
+    line: int | None = None  # line of the rule in its pack file
+
+    @property
+    def key(self) -> str:
+        return f"{self.pack_id}/{self.id}"
+
+
+@dataclass(frozen=True)
+class Pack:
+    id: str
+    title: str
+    version: str
+    path: str
+    rules: tuple[Rule, ...]
+    description: str = ""
+    locales: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    jurisdictions: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    bundled: bool = False
+
+
+@dataclass(frozen=True)
+class TextFix:
+    """A concrete edit on the template source: replace [start, end) (code-point offsets) with text."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Finding:
+    rule: str
+    pack: str
+    severity: Severity
+    message: str
+    # Exact source span, 0-based code-point offsets into the whole file (front matter included).
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+    sample: str | None = None
+    suppressed: bool = False
+    suppression_reason: str | None = None
+    suggestion: str | None = None
+    fix: TextFix | None = None
+    explanation: str = ""
+    source: tuple[str, ...] = ()
+    path: str | None = None  # file the span is in, when it is not the template itself (partials)
+
+    def sort_key(self) -> tuple:
+        return (self.start, self.end, -self.severity.rank, self.rule, self.sample or "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "pack": self.pack,
+            "severity": self.severity.value,
+            "message": self.message,
+            "text": self.text,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "sample": self.sample,
+            "suppressed": self.suppressed,
+            "suppression_reason": self.suppression_reason,
+            "suggestion": self.suggestion,
+            "fix": None if self.fix is None else {"start": self.fix.start, "end": self.fix.end, "text": self.fix.text},
+        }
