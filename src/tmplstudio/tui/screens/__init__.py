@@ -1,0 +1,1 @@
+"""Screens and dialogs of the studio (help, policy browser, confirmations, new template)."""

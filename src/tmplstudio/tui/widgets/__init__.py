@@ -1,0 +1,1 @@
+"""The studio's widgets, one module per domain (editor, findings, preview, variables, template list)."""
