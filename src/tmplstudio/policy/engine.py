@@ -1,0 +1,499 @@
+"""Evaluate policy packs against one template: its literal text and each sample's rendering.
+
+Pure library: no Textual, no printing. ``evaluate`` never raises for anything inside the
+template; problems in it become findings with exact positions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import regex
+
+from tmplstudio.policy.kinds import OTHER_KINDS, TEXT_KINDS, Hit
+from tmplstudio.policy.matching import Occurrence, PhraseIndex
+from tmplstudio.policy.model import Finding, Pack, Rule, Severity, TextFix
+from tmplstudio.policy.units import Unit, make_unit
+from tmplstudio.render import sourcemap
+from tmplstudio.render.sandbox import describe_error, render_chunks
+from tmplstudio.template.meta import TemplateMeta, did_you_mean
+from tmplstudio.template.source import Template, parse_template
+from tmplstudio.text.sms import SmsStats, sms_stats
+
+ENGINE_PACK = "tmplstudio"
+ENGINE_RULES = {
+    "front-matter": "Front matter is not valid.",
+    "jinja-syntax": "Jinja syntax error.",
+    "undefined-variable": "A sample lacks a value the template needs.",
+    "render-error": "The template failed to render.",
+    "sandbox": "The template tried something the sandbox does not allow.",
+    "suppression": "A suppression comment is incomplete.",
+    "policy-timeout": "A policy pattern took too long and was stopped.",
+}
+_SUPPRESS = re.compile(r"^\s*tmplstudio:\s*(allow|allow-file)\s+([a-z0-9\-,\s]+?)\s*(?:--\s*(.*?))?\s*$", re.S)
+
+
+@dataclass(frozen=True)
+class RenderSpan:
+    start: int
+    end: int
+    severity: Severity
+    rule: str
+
+
+@dataclass
+class Rendering:
+    sample: str
+    text: str | None
+    error: str | None = None
+    stats: SmsStats | None = None
+    spans: list[RenderSpan] = field(default_factory=list)
+    subject: str | None = None
+
+
+@dataclass
+class Evaluation:
+    template: Template
+    findings: list[Finding]
+    renders: dict[str, Rendering]
+    variables: list[str]
+    missing: dict[str, list[str]]
+    packs: list[Pack]
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity and not f.suppressed)
+
+    def worst(self) -> Severity | None:
+        active = [f.severity for f in self.findings if not f.suppressed]
+        return max(active, key=lambda s: s.rank) if active else None
+
+
+def condition_matches(cond: dict[str, Any], meta: TemplateMeta) -> bool:
+    for key, expected in cond.items():
+        negate = key.startswith("not_")
+        base = key[4:] if negate else key
+        actual = meta.condition_value(base)
+        options = expected if isinstance(expected, list) else [expected]
+        if base in ("jurisdiction", "providers"):
+            have = {str(a).lower() for a in (actual or ())}
+            ok = bool(have & {str(o).lower() for o in options})
+        elif base == "locale":
+            ok = any(str(actual).lower() == str(o).lower() or str(actual).lower().startswith(str(o).lower() + "-") for o in options)
+        elif isinstance(actual, bool):
+            ok = actual in options
+        else:
+            ok = str(actual).lower() in {str(o).lower() for o in options}
+        if ok == negate:
+            return False
+    return True
+
+
+def when_matches(when: tuple[dict[str, Any], ...], meta: TemplateMeta) -> bool:
+    return not when or any(condition_matches(c, meta) for c in when)
+
+
+def pack_applies(pack: Pack, meta: TemplateMeta) -> bool:
+    if pack.locales:
+        loc = meta.locale.lower()
+        if not any(loc == l or loc.startswith(l + "-") for l in pack.locales):
+            return False
+    if pack.channels and meta.channel not in pack.channels:
+        return False
+    if pack.jurisdictions and not set(pack.jurisdictions) & set(meta.jurisdiction):
+        return False
+    if pack.providers and not set(pack.providers) & set(meta.providers):
+        return False
+    if pack.categories and meta.category not in pack.categories:
+        return False
+    return True
+
+
+class RuleSet:
+    """The active rules of some packs with their phrase automaton, built once and reused."""
+
+    def __init__(self, rules: list[Rule]):
+        self.rules = rules
+        self.index = PhraseIndex()
+        self.patterns: dict[str, Any] = {}
+        for i, rule in enumerate(rules):
+            p = rule.params
+            for phrase in p.get("phrases", []):
+                self.index.add(phrase, i, "hit")
+            for g, group in enumerate(p.get("groups", [])):
+                for phrase in group:
+                    self.index.add(phrase, i, f"g{g}")
+            for role in ("allow", "not_after", "not_before", "any"):
+                for phrase in p.get(role, []):
+                    self.index.add(phrase, i, role)
+            for k, esc in enumerate(rule.escalate):
+                for phrase in esc.near:
+                    self.index.add(phrase, i, f"esc{k}")
+            for pattern in p.get("patterns", []):
+                self.patterns[pattern] = regex.compile(pattern, regex.V0 | regex.IGNORECASE)
+        self.index.build()
+
+
+class EvalContext:
+    def __init__(self, template: Template, scan: sourcemap.Scan, view: sourcemap.View, ruleset: RuleSet,
+                 source_unit: Unit, sample_units: list[Unit], subject_units: list[Unit], variables: list[str]):
+        self.template = template
+        self.scan = scan
+        self.literal_view = view
+        self.ruleset = ruleset
+        self.index = ruleset.index
+        self.source_unit = source_unit
+        self.sample_units = sample_units
+        self.subject_units = subject_units
+        self.variables = variables
+        self._occ: dict[int, dict] = {}
+        self.timeouts: list[tuple[Rule, str]] = []
+        self._creditors = [n for n in template.meta.creditor_name]
+
+    def occurrences(self, unit: Unit) -> dict[tuple[int, str], list[Occurrence]]:
+        key = id(unit)
+        if key not in self._occ:
+            found = self.index.scan(unit.norm.text)
+            if self._creditors:
+                from tmplstudio.text.normalize import normalize_phrase
+
+                text = unit.norm.text
+                for name in self._creditors:
+                    n = normalize_phrase(name)
+                    start = text.find(n) if n else -1
+                    while start >= 0:
+                        found.setdefault((-1, "creditor"), []).append(Occurrence(start, start + len(n), n))
+                        start = text.find(n, start + 1)
+            self._occ[key] = found
+        return self._occ[key]
+
+    def compiled_pattern(self, pattern: str):
+        return self.ruleset.patterns[pattern]
+
+    def note_timeout(self, rule: Rule, pattern: str) -> None:
+        self.timeouts.append((rule, pattern))
+
+    # Spans used by structural findings -------------------------------------------------
+    def body_content_start(self) -> int:
+        src = self.template.source
+        i = self.template.body_start
+        while i < len(src) and src[i] in " \t\r\n":
+            i += 1
+        return i
+
+    def body_content_end(self) -> int:
+        src = self.template.source
+        i = len(src)
+        while i > self.template.body_start and src[i - 1] in " \t\r\n":
+            i -= 1
+        return i
+
+    def body_line_span(self, last: bool = False) -> tuple[int, int]:
+        src = self.template.source
+        if last:
+            end = self.body_content_end()
+            start = src.rfind("\n", self.template.body_start, end) + 1
+            start = max(start, self.template.body_start)
+            return start, end
+        start = self.body_content_start()
+        nl = src.find("\n", start)
+        end = nl if nl >= 0 else len(src)
+        return start, max(end, start)
+
+    def overflow_span(self, unit: Unit, limit_chars: int) -> tuple[int, int]:
+        """Source span from where a rendering passes ``limit_chars`` to the body's end."""
+        end = self.body_content_end()
+        if unit.origins and limit_chars < len(unit.origins):
+            for origin in unit.origins[limit_chars:]:
+                if origin is not None:
+                    if origin >= 0:
+                        return min(origin, end), end
+                    tag = self.scan.vars[-origin - 1]
+                    return min(tag.start, end), end
+        start, _ = self.body_line_span(last=True)
+        return start, end
+
+
+def _finding(template: Template, rule_id: str, pack: str, severity: Severity, message: str, start: int, end: int,
+             text: str | None = None, sample: str | None = None, rule: Rule | None = None, fix: TextFix | None = None) -> Finding:
+    start = max(0, min(start, len(template.source)))
+    end = max(start, min(end, len(template.source)))
+    line, col = template.position(start)
+    end_line, end_col = template.position(end)
+    return Finding(
+        rule=rule_id, pack=pack, severity=severity, message=message, start=start, end=end,
+        line=line, column=col, end_line=end_line, end_column=end_col,
+        text=template.source[start:end] if text is None else text, sample=sample,
+        suggestion=rule.suggestion if rule else None, fix=fix,
+        explanation=rule.explanation if rule else "", source=rule.source if rule else (),
+    )
+
+
+def _escalated(rule: Rule, unit: Unit | None, span: tuple[int, int] | None, ctx: EvalContext, rule_index: int) -> Severity:
+    for k, esc in enumerate(rule.escalate):
+        if esc.when and not when_matches(esc.when, ctx.template.meta):
+            continue
+        if esc.near:
+            if unit is None or span is None:
+                continue
+            occs = ctx.occurrences(unit).get((rule_index, f"esc{k}"), [])
+            s, e = span
+            if not any(max(o.start - e, s - o.end, 0) <= esc.within for o in occs):
+                continue
+        return esc.severity
+    return rule.severity
+
+
+def _text_fix(rule: Rule, start: int, end: int, matched: str) -> TextFix | None:
+    if rule.fix is None:
+        return None
+    from tmplstudio.text.normalize import normalize_phrase
+
+    if rule.fix.replacements:
+        key = normalize_phrase(matched)
+        for phrase, replacement in rule.fix.replacements.items():
+            if normalize_phrase(phrase) == key:
+                return TextFix(start, end, replacement)
+    if rule.fix.replace is not None:
+        return TextFix(start, end, rule.fix.replace)
+    return None
+
+
+def _render_samples(template: Template, scan: sourcemap.Scan) -> tuple[dict[str, Rendering], list[Unit], list[tuple[str, str, str]]]:
+    renders: dict[str, Rendering] = {}
+    units: list[Unit] = []
+    errors: list[tuple[str, str, str]] = []  # (sample, rule id, message)
+    compiled = None
+    if scan.tree is not None and template.meta.samples:
+        try:
+            compiled = sourcemap.compile_traced(scan)
+        except Exception as exc:  # noqa: BLE001 - any compile failure is a finding, not a crash
+            rule_id, msg = describe_error(exc)
+            for name in template.meta.samples:
+                renders[name] = Rendering(name, None, msg)
+                errors.append((name, rule_id, msg))
+            return renders, units, errors
+    for name, values in template.meta.samples.items():
+        if compiled is None:
+            renders[name] = Rendering(name, None, "the template has a syntax error" if scan.tree is None else None)
+            continue
+        template_obj, traceable = compiled
+        try:
+            raw = render_chunks(template_obj, values)
+        except Exception as exc:  # noqa: BLE001 - sandboxed template code may raise anything
+            rule_id, msg = describe_error(exc)
+            renders[name] = Rendering(name, None, msg)
+            errors.append((name, rule_id, msg))
+            continue
+        text, origins = sourcemap.untrace(raw, scan, traceable)
+        counting = "cn" if template.meta.language == "zh" else "gsm"
+        rendering = Rendering(name, text, None, sms_stats(text, counting))
+        if template.meta.subject:
+            try:
+                rendering.subject = sourcemap.render_plain(template.meta.subject, values)
+            except Exception as exc:  # noqa: BLE001
+                rule_id, msg = describe_error(exc)
+                errors.append((name, rule_id, f"subject: {msg}"))
+        renders[name] = rendering
+        units.append(make_unit(name, name, text, origins=origins, vars=scan.vars))
+    return renders, units, errors
+
+
+def _used_variables(scan: sourcemap.Scan) -> list[str]:
+    if scan.tree is None:
+        return []
+    from jinja2 import meta as jmeta
+
+    undeclared = jmeta.find_undeclared_variables(scan.tree)
+    ordered: list[str] = []
+    for tag in scan.vars:
+        for n in tag.names:
+            if n in undeclared and n not in ordered:
+                ordered.append(n)
+    for n in sorted(undeclared):
+        if n not in ordered:
+            ordered.append(n)
+    return ordered
+
+
+def _subject_unit(template: Template) -> list[Unit]:
+    subject = template.meta.subject
+    if not subject:
+        return []
+    key = template.key_positions.get("subject")
+    base = template.source.find(subject, key[0]) if key else -1
+    if base < 0:
+        start, end = key if key else (0, 0)
+        starts = tuple([start] * len(subject))
+        ends = tuple([end] * len(subject))
+        return [make_unit("subject", None, subject, source_starts=starts, source_ends=ends)]
+    sub_scan = sourcemap.scan(subject, base)
+    view = sourcemap.literal_view(sub_scan) if sub_scan.syntax_error is None else sourcemap.View(
+        subject, tuple(range(base, base + len(subject))), tuple(range(base + 1, base + len(subject) + 1)))
+    return [make_unit("subject", None, view.text, source_starts=view.starts, source_ends=view.ends)]
+
+
+def _suppressions(template: Template, scan: sourcemap.Scan, known: set[str]) -> tuple[dict[str, str], dict[tuple[int, str], str], list[Finding]]:
+    """File-wide and per-line suppressions from `{# tmplstudio: allow RULE -- reason #}` comments."""
+    file_wide: dict[str, str] = {}
+    per_line: dict[tuple[int, str], str] = {}
+    problems: list[Finding] = []
+    for comment in scan.comments:
+        m = _SUPPRESS.match(comment.text)
+        if not m:
+            if "tmplstudio:" in comment.text:
+                problems.append(_finding(template, "suppression", ENGINE_PACK, Severity.ERROR,
+                                         "suppression comment not understood; write {# tmplstudio: allow RULE-ID -- reason #}",
+                                         comment.start, comment.end))
+            continue
+        scope, ids, reason = m.group(1), [i.strip() for i in m.group(2).replace(",", " ").split()], (m.group(3) or "").strip()
+        if not reason:
+            problems.append(_finding(template, "suppression", ENGINE_PACK, Severity.ERROR,
+                                     "a suppression needs a reason after '--' (it is kept for the audit trail); nothing was suppressed",
+                                     comment.start, comment.end))
+            continue
+        for rule_id in ids:
+            if rule_id not in known:
+                problems.append(_finding(template, "suppression", ENGINE_PACK, Severity.WARNING,
+                                         f"suppression names unknown rule '{rule_id}'{did_you_mean(rule_id, sorted(known))}",
+                                         comment.start, comment.end))
+                continue
+            if scope == "allow-file":
+                file_wide[rule_id] = reason
+            else:
+                line, _ = template.position(comment.end)
+                start_line, _ = template.position(comment.start)
+                src = template.source
+                line_start = src.rfind("\n", 0, comment.start) + 1
+                own_line_has_text = src[line_start:comment.start].strip() != ""
+                per_line[(line + 1, rule_id)] = reason
+                if own_line_has_text:
+                    per_line[(start_line, rule_id)] = reason
+    return file_wide, per_line, problems
+
+
+def evaluate(source: str, path: str, packs: Iterable[Pack], overrides: dict[str, str] | None = None,
+             default_locale: str | None = None, ruleset_cache: dict | None = None) -> Evaluation:
+    overrides = overrides or {}
+    template = parse_template(source, path, default_locale)
+    meta = template.meta
+    findings: list[Finding] = []
+    for p in template.problems:
+        findings.append(_finding(template, p.rule, ENGINE_PACK, Severity(p.severity), p.message, p.start, p.end))
+
+    all_packs = list(packs)
+    if meta.policies is not None:
+        by_id = {p.id: p for p in all_packs}
+        active_packs = []
+        for pid in meta.policies:
+            if pid in by_id:
+                active_packs.append(by_id[pid])
+            else:
+                s, e = template.key_positions.get("policies", (0, 0))
+                findings.append(_finding(template, "front-matter", ENGINE_PACK, Severity.ERROR,
+                                         f"unknown policy pack '{pid}'{did_you_mean(pid, list(by_id))}", s, e))
+    else:
+        active_packs = [p for p in all_packs if pack_applies(p, meta)]
+
+    rules = [r for p in active_packs for r in p.rules
+             if r.enabled and overrides.get(r.id, overrides.get(r.key)) != "off" and when_matches(r.when, meta)]
+    cache_key = tuple(r.key for r in rules) + tuple(id(p) for p in active_packs)
+    ruleset = ruleset_cache.get(cache_key) if ruleset_cache is not None else None
+    if ruleset is None:
+        ruleset = RuleSet(rules)
+        if ruleset_cache is not None:
+            ruleset_cache[cache_key] = ruleset
+
+    body = template.body
+    scan = sourcemap.scan(body, template.body_start)
+    if scan.syntax_error is not None:
+        msg, offset = scan.syntax_error
+        line_end = source.find("\n", offset)
+        findings.append(_finding(template, "jinja-syntax", ENGINE_PACK, Severity.ERROR, f"Jinja syntax error: {msg}",
+                                 offset, line_end if line_end >= 0 else len(source)))
+        view = sourcemap.View(body, tuple(range(template.body_start, len(source))), tuple(range(template.body_start + 1, len(source) + 1)))
+    else:
+        view = sourcemap.literal_view(scan)
+    source_unit = make_unit("source", None, view.text, source_starts=view.starts, source_ends=view.ends)
+    renders, sample_units, render_errors = _render_samples(template, scan)
+    variables = _used_variables(scan)
+    missing = {v: [s for s, vals in meta.samples.items() if v not in vals] for v in variables}
+    missing = {v: s for v, s in missing.items() if s}
+    subject_units = _subject_unit(template)
+    ctx = EvalContext(template, scan, view, ruleset, source_unit, sample_units, subject_units, variables)
+
+    hits: list[Hit] = []
+    for i, rule in enumerate(rules):
+        if rule.kind in TEXT_KINDS:
+            check = TEXT_KINDS[rule.kind]
+            source_spans: set[tuple[int, int]] = set()
+            for unit in [source_unit, *subject_units, *sample_units]:
+                for ns, ne in check(i, rule, unit, ctx):
+                    s, e, literal = unit.source_span(ns, ne)
+                    rs, re_ = unit.raw_span(ns, ne)
+                    matched = unit.raw[rs:re_]
+                    sev = _escalated(rule, unit, (ns, ne), ctx, i)
+                    if unit.is_render:
+                        renders[unit.sample].spans.append(RenderSpan(rs, re_, sev, rule.id))
+                        if literal and (s, e) in source_spans:
+                            continue
+                    else:
+                        source_spans.add((s, e))
+                    sample = unit.sample if (unit.is_render and not literal) else None
+                    if unit.is_render and literal:
+                        sample = None
+                        source_spans.add((s, e))
+                    hits.append(Hit(rule, s, e, matched, sample, sev, fix=_text_fix(rule, s, e, matched) if literal else None,
+                                    unit=unit, norm_span=(ns, ne), literal=literal))
+        else:
+            for hit in OTHER_KINDS[rule.kind](i, rule, ctx):
+                hits.append(hit)
+
+    for hit in hits:
+        sev = hit.severity
+        findings.append(_finding(template, hit.rule.id, hit.rule.pack_id, sev, hit.message or hit.rule.message,
+                                 hit.start, hit.end, text=hit.text, sample=hit.sample, rule=hit.rule, fix=hit.fix))
+
+    statically_missing = {s for v in missing.values() for s in v}
+    covered_by_rule = any(r.kind == "variables" and "samples" in r.params.get("checks", []) for r in rules)
+    for sample, rule_id, msg in render_errors:
+        if rule_id == "undefined-variable" and covered_by_rule and sample in statically_missing:
+            continue
+        s, e = ctx.body_line_span()
+        findings.append(_finding(template, rule_id, ENGINE_PACK, Severity.ERROR, f"sample '{sample}': {msg}", s, e, sample=sample))
+    for rule, pattern in ctx.timeouts:
+        s, e = ctx.body_line_span()
+        findings.append(_finding(template, "policy-timeout", ENGINE_PACK, Severity.WARNING,
+                                 f"pattern {pattern!r} of rule '{rule.id}' ({rule.pack_id}) took too long and was stopped", s, e))
+
+    known = {r.id for p in all_packs for r in p.rules} | set(ENGINE_RULES)
+    file_wide, per_line, problems = _suppressions(template, scan, known)
+    findings.extend(problems)
+    for f in findings:
+        if f.pack == ENGINE_PACK and f.rule in ("suppression", "front-matter", "jinja-syntax"):
+            pass
+        reason = file_wide.get(f.rule) or per_line.get((f.line, f.rule))
+        if reason:
+            f.suppressed = True
+            f.suppression_reason = reason
+        override = overrides.get(f"{f.pack}/{f.rule}", overrides.get(f.rule))
+        if override in ("error", "warning", "info"):
+            f.severity = Severity(override)
+
+    findings = [f for f in findings if overrides.get(f.rule) != "off" and overrides.get(f"{f.pack}/{f.rule}") != "off"]
+    findings = _dedupe(findings)
+    findings.sort(key=Finding.sort_key)
+    return Evaluation(template, findings, renders, variables, missing, active_packs)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple] = set()
+    out = []
+    for f in findings:
+        key = (f.rule, f.pack, f.start, f.end, f.sample, f.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(f)
+    return out

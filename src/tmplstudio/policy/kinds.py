@@ -1,0 +1,360 @@
+"""The seven rule kinds. Each turns a rule plus the evaluation context into hits.
+
+Text kinds (phrases, near, pattern) run on every unit; the others read the template's
+structure, samples or metadata.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import regex
+
+from tmplstudio.policy.matching import Occurrence, inside_any
+from tmplstudio.policy.model import Rule, Severity, TextFix
+from tmplstudio.render.sourcemap import PLACEHOLDER, expressions, unmasked_names
+
+if TYPE_CHECKING:
+    from tmplstudio.policy.engine import EvalContext
+    from tmplstudio.policy.units import Unit
+
+REGEX_TIMEOUT = 0.05
+
+
+@dataclass
+class Hit:
+    rule: Rule
+    start: int          # source offsets (whole file)
+    end: int
+    text: str
+    sample: str | None
+    severity: Severity
+    message: str | None = None
+    fix: TextFix | None = None
+    unit: "Unit | None" = None
+    norm_span: tuple[int, int] | None = None
+    literal: bool = True
+
+
+# ---------------------------------------------------------------- text kinds
+
+
+def _filtered(rule_index: int, rule: Rule, unit: "Unit", occs: list[Occurrence], ctx: "EvalContext") -> list[Occurrence]:
+    found = ctx.occurrences(unit)
+    prefix_check = ctx.index.is_prefix
+    word_mode = rule.params.get("boundary", "word") == "word"
+    allow = found.get((rule_index, "allow"), []) + found.get((-1, "creditor"), [])
+    not_after = found.get((rule_index, "not_after"), [])
+    not_before = found.get((rule_index, "not_before"), [])
+    context = rule.params.get("context", 4)
+    out: list[Occurrence] = []
+    for occ in occs:
+        occ2 = unit.facts.edge_ok(occ, prefix_check(occ.phrase), word_mode)
+        if occ2 is None or inside_any(occ2, allow):
+            continue
+        if any(occ2.start - context <= n.end <= occ2.start for n in not_after):
+            continue
+        if any(occ2.end <= n.start <= occ2.end + context for n in not_before):
+            continue
+        out.append(occ2)
+    return _longest_first(out)
+
+
+def _longest_first(occs: list[Occurrence]) -> list[Occurrence]:
+    """Drop occurrences contained in a longer one (上门 inside 上门催收)."""
+    occs = sorted(occs, key=lambda o: (o.start, -(o.end - o.start)))
+    out: list[Occurrence] = []
+    for occ in occs:
+        if out and out[-1].start <= occ.start and occ.end <= out[-1].end:
+            continue
+        out.append(occ)
+    return out
+
+
+def check_phrases(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> list[tuple[int, int]]:
+    occs = ctx.occurrences(unit).get((i, "hit"), [])
+    return [(o.start, o.end) for o in _filtered(i, rule, unit, occs, ctx)]
+
+
+def check_near(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> list[tuple[int, int]]:
+    found = ctx.occurrences(unit)
+    groups = [_filtered(i, rule, unit, found.get((i, f"g{g}"), []), ctx) for g in range(len(rule.params["groups"]))]
+    if not all(groups):
+        return []
+    within = rule.params.get("within", 10)
+    ordered = rule.params.get("ordered", False)
+    facts = unit.facts
+    spans: list[tuple[int, int]] = []
+    for anchor in groups[0]:
+        sentence = facts.sentence_of(anchor.start)
+        lo, hi = anchor.start, anchor.end
+        ok = True
+        prev = anchor
+        for group in groups[1:]:
+            best = None
+            for occ in group:
+                if facts.sentence_of(occ.start) != sentence:
+                    continue
+                if ordered and occ.start < prev.end:
+                    continue
+                gap = max(occ.start - hi, lo - occ.end, 0)
+                if gap <= within and (occ.end <= anchor.start or occ.start >= anchor.end or not ordered):
+                    if occ.start < anchor.end and occ.end > anchor.start:
+                        continue  # the same characters cannot satisfy two groups
+                    if best is None or gap < best[0]:
+                        best = (gap, occ)
+            if best is None:
+                ok = False
+                break
+            lo, hi = min(lo, best[1].start), max(hi, best[1].end)
+            prev = best[1]
+        if ok and not any(s <= lo and hi <= e for s, e in spans):
+            spans.append((lo, hi))
+    return spans
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for k, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if k % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+_CN_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CN_ID_CHECK = "10x98765432"
+
+
+def _cn_id(value: str) -> bool:
+    if len(value) != 18 or not value[:17].isdigit():
+        return False
+    total = sum(int(c) * w for c, w in zip(value[:17], _CN_ID_WEIGHTS))
+    return _CN_ID_CHECK[total % 11] == value[17].lower()
+
+
+def check_pattern(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> list[tuple[int, int]]:
+    text = unit.norm.text
+    validate = rule.params.get("validate")
+    allow = ctx.occurrences(unit).get((i, "allow"), [])
+    spans: list[tuple[int, int]] = []
+    for pattern in rule.params["patterns"]:
+        compiled = ctx.compiled_pattern(pattern)
+        try:
+            for m in compiled.finditer(text, timeout=REGEX_TIMEOUT):
+                if m.end() == m.start():
+                    continue
+                value = "".join(c for c in m.group(0) if c.isalnum())
+                if validate == "luhn" and not (value.isdigit() and 12 < len(value) < 20 and _luhn(value)):
+                    continue
+                if validate == "cn-id" and not _cn_id(value):
+                    continue
+                if inside_any(Occurrence(m.start(), m.end(), ""), allow):
+                    continue
+                spans.append((m.start(), m.end()))
+        except TimeoutError:
+            ctx.note_timeout(rule, pattern)
+    return spans
+
+
+# ---------------------------------------------------------------- required
+
+
+def _present(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> bool:
+    text = unit.norm.text
+    stripped_end = len(text.rstrip(" \n。.!！"))
+    lead = len(text) - len(text.lstrip(" \n"))
+    position = rule.params.get("position", "anywhere")
+    window = rule.params.get("window", 0)
+    candidates: list[tuple[int, int]] = []
+    occs = ctx.occurrences(unit).get((i, "any"), [])
+    for occ in occs:
+        occ2 = unit.facts.edge_ok(occ, ctx.index.is_prefix(occ.phrase), True)
+        if occ2:
+            candidates.append((occ2.start, occ2.end))
+    for pattern in rule.params.get("patterns", []):
+        try:
+            for m in ctx.compiled_pattern(pattern).finditer(text, timeout=REGEX_TIMEOUT):
+                candidates.append((m.start(), m.end()))
+        except TimeoutError:
+            ctx.note_timeout(rule, pattern)
+    for s, e in candidates:
+        if position == "start" and s - lead > window:
+            continue
+        if position == "end" and stripped_end - e > window:
+            continue
+        return True
+    return False
+
+
+def check_required(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
+    renders = [u for u in ctx.sample_units]
+    units = renders or [ctx.source_unit]
+    missing = [u for u in units if not _present(i, rule, u, ctx)]
+    if not missing:
+        return []
+    position = rule.params.get("position", "anywhere")
+    start, end = ctx.body_line_span(last=(position == "end"))
+    fix = None
+    if rule.fix and (rule.fix.prepend or rule.fix.append):
+        if rule.fix.prepend:
+            at = ctx.body_content_start()
+            fix = TextFix(at, at, rule.fix.prepend)
+        else:
+            at = ctx.body_content_end()
+            fix = TextFix(at, at, rule.fix.append)
+    text = ctx.template.source[start:end]
+    if len(missing) == len(units):
+        return [Hit(rule, start, end, text, None, rule.severity, fix=fix)]
+    return [Hit(rule, start, end, text, u.sample, rule.severity, fix=fix) for u in missing]
+
+
+# ---------------------------------------------------------------- variables
+
+
+def _sensitive(name: str, rule: Rule, ctx: "EvalContext") -> bool:
+    spec = ctx.template.meta.variables.get(name, {})
+    if spec.get("sensitive") is True:
+        return True
+    if spec.get("sensitive") is False:
+        return False
+    lowered = name.lower()
+    return any(fnmatch.fnmatchcase(lowered, pat.lower()) for pat in rule.params.get("sensitive", []))
+
+
+def check_variables(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
+    checks = set(rule.params["checks"])
+    scan = ctx.scan
+    hits: list[Hit] = []
+    src = ctx.template.source
+    sev = rule.severity
+    if scan.tree is None:
+        return hits
+    if "masking" in checks:
+        masks = set(rule.params.get("mask_filters", ["mask"]))
+        exprs = expressions(scan.tree)
+        if len(exprs) == len(scan.vars):
+            for tag, expr in zip(scan.vars, exprs):
+                bad = [n for n in dict.fromkeys(unmasked_names(expr, masks)) if _sensitive(n, rule, ctx)]
+                if bad:
+                    names = ", ".join(bad)
+                    fix = None
+                    if len(bad) == 1 and tuple(tag.names) == (bad[0],):
+                        fix = TextFix(tag.start, tag.end, "{{ " + bad[0] + " | mask }}")
+                    hits.append(Hit(rule, tag.start, tag.end, src[tag.start:tag.end], None, sev,
+                                    message=f"{rule.message} ({names} printed without {' or '.join(sorted(masks))})", fix=fix))
+    if "samples" in checks:
+        used = ctx.variables
+        samples = ctx.template.meta.samples
+        first_tag = {}
+        for tag in scan.vars:
+            for n in tag.names:
+                first_tag.setdefault(n, tag)
+        if used and not samples:
+            tag = first_tag.get(used[0]) or scan.vars[0]
+            hits.append(Hit(rule, tag.start, tag.end, src[tag.start:tag.end], None, sev,
+                            message=f"no samples: add [samples.NAME] with values for {', '.join(used)}"))
+        for name in used:
+            lacking = [s for s, values in samples.items() if name not in values]
+            if not lacking:
+                continue
+            span = (first_tag[name].start, first_tag[name].end) if name in first_tag else _block_using(name, ctx)
+            for s in lacking:
+                hits.append(Hit(rule, span[0], span[1], src[span[0]:span[1]], s, sev,
+                                message=f"sample '{s}' has no value for '{name}'"))
+    view = ctx.literal_view
+    text = view.text
+    placeholder_idx = [k for k, ch in enumerate(text) if ch == PLACEHOLDER]
+    if "edges" in checks and placeholder_idx:
+        content = [k for k, ch in enumerate(text) if not ch.isspace()]
+        if content:
+            for k, where in ((content[0], "first"), (content[-1], "last")):
+                if text[k] == PLACEHOLDER:
+                    s, e = view.starts[k], view.ends[k]
+                    hits.append(Hit(rule, s, e, src[s:e], None, sev, message=f"a variable is the {where} thing in the body; put fixed text {'before' if where == 'first' else 'after'} it"))
+                    if content[0] == content[-1]:
+                        break
+    if "adjacent" in checks:
+        for a, b in zip(placeholder_idx, placeholder_idx[1:]):
+            between = text[a + 1:b]
+            if between.strip() == "":
+                s, e = view.starts[a], view.ends[b]
+                hits.append(Hit(rule, s, e, src[s:e], None, sev, message="two variables with nothing between them; providers reject adjacent variables"))
+    if "all-variable" in checks and placeholder_idx:
+        literal = [ch for ch in text if ch != PLACEHOLDER and ch.isalnum()]
+        if not literal:
+            s, e = ctx.template.body_start, len(src)
+            hits.append(Hit(rule, s, e, src[s:e].strip()[:40], None, sev, message="the body has no fixed text, only variables"))
+    return hits
+
+
+def _block_using(name: str, ctx: "EvalContext") -> tuple[int, int]:
+    """The first {% %} tag that mentions ``name`` (for variables used only in conditions)."""
+    pattern = regex.compile(rf"\b{regex.escape(name)}\b")
+    src = ctx.template.source
+    for start, end in ctx.scan.blocks:
+        if pattern.search(src, start, end):
+            return start, end
+    return ctx.body_line_span()
+
+
+# ---------------------------------------------------------------- length
+
+
+def check_length(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
+    from tmplstudio.text.sms import sms_stats
+
+    counting = rule.params.get("counting", "gsm")
+    worst: tuple[int, Hit] | None = None
+    for unit in ctx.sample_units:
+        stats = sms_stats(unit.raw, counting)
+        for limit in rule.params["limits"]:
+            sev = Severity(limit.get("severity", rule.severity.value))
+            over = None
+            if "chars" in limit and stats.chars > limit["chars"]:
+                over = (f"{stats.chars} characters; the limit is {limit['chars']}", limit["chars"])
+            elif "segments" in limit and stats.segments > limit["segments"]:
+                per = {"GSM-7": 153, "UCS-2": 67, "CN": 67}[stats.encoding]
+                over = (f"{stats.segments} SMS parts ({stats.encoding}, {stats.chars} characters); the limit is {limit['segments']}", limit["segments"] * per)
+            if over is None:
+                continue
+            start, end = ctx.overflow_span(unit, over[1])
+            hit = Hit(rule, start, end, ctx.template.source[start:end][:40], unit.sample, sev,
+                      message=f"{rule.message}: {over[0]}")
+            score = sev.rank * 1_000_000 + stats.units
+            if worst is None or score > worst[0]:
+                worst = (score, hit)
+    return [worst[1]] if worst else []
+
+
+# ---------------------------------------------------------------- send window
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def check_send_window(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
+    window = ctx.template.meta.send_window
+    if not window:
+        return []
+    allowed = rule.params["allowed"]
+    a0, a1 = (_minutes(x) for x in allowed.split("-"))
+    w0, w1 = (_minutes(x) for x in window.split("-"))
+    if w0 >= a0 and w1 <= a1 and w0 < w1:
+        return []
+    start, end = ctx.template.key_positions.get("send_window", (0, 0))
+    line_end = ctx.template.source.find("\n", end)
+    end = line_end if line_end >= 0 else len(ctx.template.source)
+    return [Hit(rule, start, end, ctx.template.source[start:end], None, rule.severity,
+                message=f"{rule.message}: send_window {window} is outside the allowed {allowed} (recipient local time)")]
+
+
+TEXT_KINDS = {"phrases": check_phrases, "near": check_near, "pattern": check_pattern}
+OTHER_KINDS = {"required": check_required, "variables": check_variables, "length": check_length, "send_window": check_send_window}

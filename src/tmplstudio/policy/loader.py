@@ -1,0 +1,336 @@
+"""Load and strictly validate policy packs.
+
+A rule that silently cannot fire is the worst failure a compliance linter can have (Vale's
+recurring bug class), so every unknown key, wrong type, invalid or runaway-prone regex and
+unknown rule kind is an InputError naming the file and line.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from tmplstudio.errors import InputError
+from tmplstudio.policy.model import RULE_KINDS, Escalation, Example, Fix, Pack, Rule, Severity
+from tmplstudio.template.meta import did_you_mean
+
+PACK_KEYS = ("id", "title", "version", "description", "locales", "channels", "jurisdictions", "providers", "categories", "sources")
+RULE_COMMON = ("id", "kind", "severity", "message", "explanation", "source", "suggestion", "fix", "when", "escalate", "examples", "enabled")
+KIND_KEYS: dict[str, tuple[str, ...]] = {
+    "phrases": ("phrases", "allow", "not_after", "not_before", "context", "boundary"),
+    "near": ("groups", "within", "ordered", "allow", "not_after", "not_before", "context", "boundary"),
+    "pattern": ("patterns", "validate", "allow"),
+    "required": ("any", "patterns", "position", "window"),
+    "variables": ("checks", "sensitive", "mask_filters"),
+    "length": ("counting", "limits"),
+    "send_window": ("allowed",),
+}
+REQUIRED_PARAM = {"phrases": "phrases", "near": "groups", "pattern": "patterns", "variables": "checks", "length": "limits", "send_window": "allowed"}
+VARIABLE_CHECKS = ("masking", "samples", "edges", "adjacent", "all-variable")
+CONDITION_KEYS = ("channel", "locale", "language", "jurisdiction", "category", "sender_role", "audience", "stage", "providers")
+MAX_MAX_MATCH = 5_000
+_ID = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
+_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+# A group holding an unbounded quantifier, itself repeated without bound: (a+)+, (\w*)*, (x+y)+{2,}
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)(?:[+*]|\{\d*,\})")
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why a policy regex is unusable, or None. Shared with `policy lint`."""
+    if _NESTED_QUANTIFIER.search(pattern):
+        return "nested unbounded quantifiers (like (a+)+) can run for hours on a short text; rewrite without the outer repetition"
+    try:
+        regex.compile(pattern, regex.V0)
+    except regex.error as exc:
+        return f"invalid regular expression: {exc}"
+    return None
+
+
+class _RuleLines:
+    """Best-effort line numbers for [[rules]] blocks and keys (tomllib keeps no positions)."""
+
+    def __init__(self, text: str):
+        self.rule_lines: list[int] = []
+        self.lines = text.split("\n")
+        for n, line in enumerate(self.lines, 1):
+            if re.match(r"\s*\[\[\s*rules\s*\]\]", line):
+                self.rule_lines.append(n)
+
+    def rule(self, index: int) -> int | None:
+        return self.rule_lines[index] if index < len(self.rule_lines) else None
+
+    def key(self, index: int, key: str) -> int | None:
+        start = self.rule(index)
+        if start is None:
+            return None
+        end = self.rule_lines[index + 1] if index + 1 < len(self.rule_lines) else len(self.lines) + 1
+        for n in range(start, end):
+            if re.match(rf"\s*(\[\[?\s*rules\.)?{re.escape(key)}\b", self.lines[n - 1]):
+                return n
+        return start
+
+
+def load_pack(path: Path, bundled: bool = False) -> Pack:
+    path = Path(path)
+    try:
+        data_bytes = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such policy pack", path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read policy pack: {exc.strerror or exc}", path) from None
+    try:
+        text = data_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("policy pack is not valid UTF-8 text", path) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = _TOML_POS.search(msg)
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+        raise InputError(f"not valid TOML: {_TOML_POS.sub('', msg).strip()}", path, line, col) from None
+    return build_pack(data, path, text, bundled)
+
+
+def build_pack(data: dict[str, Any], path: Path, text: str = "", bundled: bool = False) -> Pack:
+    lines = _RuleLines(text)
+
+    def fail(message: str, line: int | None = None) -> InputError:
+        return InputError(message, path, line)
+
+    for key in data:
+        if key not in ("pack", "rules"):
+            raise fail(f"unknown top-level key '{key}'{did_you_mean(key, ['pack', 'rules'])}; a pack has [pack] and [[rules]]")
+    header = data.get("pack")
+    if not isinstance(header, dict):
+        raise fail("missing [pack] table (id, title, version, ...)")
+    for key in header:
+        if key not in PACK_KEYS:
+            raise fail(f"unknown key '{key}' in [pack]{did_you_mean(key, PACK_KEYS)}")
+    pack_id = header.get("id")
+    if not isinstance(pack_id, str) or not _ID.match(pack_id):
+        raise fail("[pack] id must be a lower-case kebab-case string, e.g. \"zh-collections\"")
+
+    def str_list(value: Any, what: str, line: int | None = None) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        raise fail(f"{what} must be a string or a list of strings", line)
+
+    raw_rules = data.get("rules", [])
+    if not isinstance(raw_rules, list):
+        raise fail("'rules' must be an array of tables: [[rules]]")
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_rules):
+        line = lines.rule(index)
+        rule = _build_rule(raw, pack_id, index, lines, fail, str_list)
+        if rule.id in seen:
+            raise fail(f"duplicate rule id '{rule.id}' in pack '{pack_id}'", line)
+        seen.add(rule.id)
+        rules.append(rule)
+    return Pack(
+        id=pack_id,
+        title=str(header.get("title", pack_id)),
+        version=str(header.get("version", "0")),
+        path=str(path),
+        rules=tuple(rules),
+        description=str(header.get("description", "")),
+        locales=tuple(l.lower() for l in str_list(header.get("locales"), "[pack] locales")),
+        channels=str_list(header.get("channels"), "[pack] channels"),
+        jurisdictions=tuple(j.upper() for j in str_list(header.get("jurisdictions"), "[pack] jurisdictions")),
+        providers=tuple(p.lower() for p in str_list(header.get("providers"), "[pack] providers")),
+        categories=str_list(header.get("categories"), "[pack] categories"),
+        sources=str_list(header.get("sources"), "[pack] sources"),
+        bundled=bundled,
+    )
+
+
+def _build_rule(raw: Any, pack_id: str, index: int, lines: _RuleLines, fail, str_list) -> Rule:
+    line = lines.rule(index)
+    if not isinstance(raw, dict):
+        raise fail("each [[rules]] entry must be a table", line)
+    rule_id = raw.get("id")
+    if not isinstance(rule_id, str) or not _ID.match(rule_id):
+        raise fail("rule id must be a lower-case kebab-case string, e.g. \"visit-threat\"", line)
+    where = f"rule '{rule_id}'"
+    kind = raw.get("kind")
+    if kind not in RULE_KINDS:
+        raise fail(f"{where}: unknown kind {kind!r}{did_you_mean(str(kind), RULE_KINDS)}; kinds: {', '.join(RULE_KINDS)}", lines.key(index, "kind"))
+    allowed = RULE_COMMON + KIND_KEYS[kind]
+    for key in raw:
+        if key not in allowed:
+            raise fail(f"{where}: unknown key '{key}' for kind '{kind}'{did_you_mean(key, allowed)}", lines.key(index, key))
+    try:
+        severity = Severity(raw.get("severity", ""))
+    except ValueError:
+        raise fail(f"{where}: severity must be error, warning or info", lines.key(index, "severity")) from None
+    message = raw.get("message")
+    if not isinstance(message, str) or not message.strip():
+        raise fail(f"{where}: 'message' is required", line)
+    req = REQUIRED_PARAM.get(kind)
+    if req and req not in raw:
+        raise fail(f"{where}: kind '{kind}' needs '{req}'", line)
+    if kind == "required" and not (raw.get("any") or raw.get("patterns")):
+        raise fail(f"{where}: kind 'required' needs 'any' (phrases) or 'patterns'", line)
+    params = {k: raw[k] for k in KIND_KEYS[kind] if k in raw}
+    _check_params(kind, params, where, lambda key: lines.key(index, key), fail, str_list)
+    return Rule(
+        id=rule_id,
+        kind=kind,
+        severity=severity,
+        message=message.strip(),
+        explanation=str(raw.get("explanation", "")).strip(),
+        source=str_list(raw.get("source"), f"{where}: source"),
+        pack_id=pack_id,
+        params=params,
+        suggestion=raw.get("suggestion"),
+        fix=_build_fix(raw.get("fix"), where, lambda: lines.key(index, "fix"), fail),
+        when=_build_when(raw.get("when"), where, lambda: lines.key(index, "when"), fail),
+        escalate=_build_escalations(raw.get("escalate"), where, lambda: lines.key(index, "escalate"), fail),
+        hit_examples=_build_examples(raw.get("examples"), "hit", where, lambda: lines.key(index, "examples"), fail),
+        ok_examples=_build_examples(raw.get("examples"), "ok", where, lambda: lines.key(index, "examples"), fail),
+        enabled=bool(raw.get("enabled", True)),
+        line=line,
+    )
+
+
+def _check_params(kind: str, params: dict[str, Any], where: str, line_of, fail, str_list) -> None:
+    for key in ("phrases", "allow", "not_after", "not_before", "any", "sensitive", "mask_filters", "checks"):
+        if key in params:
+            params[key] = list(str_list(params[key], f"{where}: '{key}'", line_of(key)))
+            if any(not p.strip() for p in params[key]):
+                raise fail(f"{where}: '{key}' contains an empty string", line_of(key))
+    for key in ("context", "within", "window"):
+        if key in params and (not isinstance(params[key], int) or isinstance(params[key], bool) or params[key] < 0):
+            raise fail(f"{where}: '{key}' must be a non-negative whole number", line_of(key))
+    if "boundary" in params and params["boundary"] not in ("word", "substring"):
+        raise fail(f"{where}: boundary must be \"word\" or \"substring\"", line_of("boundary"))
+    if kind == "near":
+        groups = params["groups"]
+        if not isinstance(groups, list) or len(groups) < 2 or not all(isinstance(g, list) and g and all(isinstance(t, str) and t.strip() for t in g) for g in groups):
+            raise fail(f"{where}: 'groups' must be two or more non-empty lists of phrases", line_of("groups"))
+    if "patterns" in params:
+        pats = list(str_list(params["patterns"], f"{where}: 'patterns'", line_of("patterns")))
+        for p in pats:
+            problem = pattern_problem(p)
+            if problem:
+                raise fail(f"{where}: pattern {p!r}: {problem}", line_of("patterns"))
+        params["patterns"] = pats
+    if "validate" in params and params["validate"] not in ("luhn", "cn-id"):
+        raise fail(f"{where}: validate must be \"luhn\" or \"cn-id\"", line_of("validate"))
+    if "position" in params and params["position"] not in ("anywhere", "start", "end"):
+        raise fail(f"{where}: position must be anywhere, start or end", line_of("position"))
+    if kind == "variables":
+        for check in params["checks"]:
+            if check not in VARIABLE_CHECKS:
+                raise fail(f"{where}: unknown variables check '{check}'{did_you_mean(check, VARIABLE_CHECKS)}", line_of("checks"))
+    if kind == "length":
+        if "counting" in params and params["counting"] not in ("gsm", "cn"):
+            raise fail(f"{where}: counting must be \"gsm\" or \"cn\"", line_of("counting"))
+        limits = params["limits"]
+        if not isinstance(limits, list) or not limits:
+            raise fail(f"{where}: 'limits' must be a list like [{{ segments = 2, severity = \"warning\" }}]", line_of("limits"))
+        for lim in limits:
+            if not isinstance(lim, dict) or not (set(lim) <= {"segments", "chars", "severity"}) or not ({"segments", "chars"} & set(lim)):
+                raise fail(f"{where}: each limit needs 'segments' or 'chars' (and optional 'severity')", line_of("limits"))
+            if "severity" in lim and lim["severity"] not in ("error", "warning", "info"):
+                raise fail(f"{where}: limit severity must be error, warning or info", line_of("limits"))
+    if kind == "send_window":
+        if not isinstance(params["allowed"], str) or not re.match(r"^\d\d:\d\d-\d\d:\d\d$", params["allowed"]):
+            raise fail(f"{where}: 'allowed' must look like \"08:00-21:00\"", line_of("allowed"))
+
+
+def _build_when(value: Any, where: str, line, fail) -> tuple[dict[str, Any], ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise fail(f"{where}: 'when' must be a table or a list of tables", line())
+        flat: dict[str, Any] = {}
+        for key, val in item.items():
+            if key == "flags" and isinstance(val, dict):
+                for flag, fv in val.items():
+                    flat[f"flags.{flag}"] = fv
+                continue
+            base = key[4:] if key.startswith("not_") else key
+            if base not in CONDITION_KEYS and not base.startswith("flags."):
+                raise fail(f"{where}: unknown condition '{key}'{did_you_mean(base, CONDITION_KEYS + ('flags',))}", line())
+            flat[key] = val
+        out.append(flat)
+    return tuple(out)
+
+
+def _build_fix(value: Any, where: str, line, fail) -> Fix | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise fail(f"{where}: 'fix' must be a table such as {{ replace = \"...\" }}", line())
+    for key in value:
+        if key not in ("replace", "replacements", "prepend", "append"):
+            raise fail(f"{where}: unknown fix key '{key}'{did_you_mean(key, ('replace', 'replacements', 'prepend', 'append'))}", line())
+    repl = value.get("replacements", {})
+    if not isinstance(repl, dict):
+        raise fail(f"{where}: fix.replacements must be a table of phrase = replacement", line())
+    return Fix(value.get("replace"), {str(k): str(v) for k, v in repl.items()}, value.get("prepend"), value.get("append"))
+
+
+def _build_escalations(value: Any, where: str, line, fail) -> tuple[Escalation, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise fail(f"{where}: 'escalate' must be [[rules.escalate]] tables", line())
+    out = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise fail(f"{where}: each escalate entry must be a table", line())
+        for key in item:
+            if key not in ("severity", "when", "near", "within"):
+                raise fail(f"{where}: unknown escalate key '{key}'{did_you_mean(key, ('severity', 'when', 'near', 'within'))}", line())
+        try:
+            sev = Severity(item.get("severity", ""))
+        except ValueError:
+            raise fail(f"{where}: escalate severity must be error, warning or info", line()) from None
+        near = item.get("near", [])
+        near = [near] if isinstance(near, str) else near
+        if not isinstance(near, list) or not all(isinstance(n, str) and n.strip() for n in near):
+            raise fail(f"{where}: escalate 'near' must be a list of phrases", line())
+        if not near and "when" not in item:
+            raise fail(f"{where}: an escalate entry needs 'near' or 'when'", line())
+        out.append(Escalation(sev, _build_when(item.get("when"), where, line, fail), tuple(near), int(item.get("within", 20))))
+    return tuple(out)
+
+
+def _build_examples(value: Any, side: str, where: str, line, fail) -> tuple[Example, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise fail(f"{where}: 'examples' must be a table with 'hit' and 'ok' lists", line())
+    for key in value:
+        if key not in ("hit", "ok"):
+            raise fail(f"{where}: unknown examples key '{key}'{did_you_mean(key, ('hit', 'ok'))}", line())
+    out = []
+    for item in value.get(side, []) or []:
+        if isinstance(item, str):
+            out.append(Example(item, {}, line()))
+        elif isinstance(item, dict) and isinstance(item.get("text"), str) and set(item) <= {"text", "meta"}:
+            meta = item.get("meta", {})
+            if not isinstance(meta, dict):
+                raise fail(f"{where}: example meta must be a table of front-matter keys", line())
+            out.append(Example(item["text"], meta, line()))
+        else:
+            raise fail(f"{where}: each {side} example must be a string or {{ text = \"...\", meta = {{...}} }}", line())
+    return tuple(out)
+
+
+def find_packs(folder: Path) -> list[Path]:
+    return sorted(p for p in Path(folder).glob("*.toml") if p.is_file())

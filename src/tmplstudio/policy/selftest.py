@@ -1,0 +1,81 @@
+"""`tmplstudio policy test`: run every rule's examples, like `vale test`, prh specs or Semgrep's ruleid/ok.
+
+Each example is evaluated as a whole template under the pack's defaults (its first locale,
+jurisdiction, channel and provider) merged with the example's own front matter, with only
+that pack loaded. A ``hit`` example passes when the rule fires; an ``ok`` example passes when
+it does not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import tomli_w
+
+from tmplstudio.policy.engine import Evaluation, evaluate
+from tmplstudio.policy.model import Example, Pack, Rule
+
+_LOCALE_FOR = {"zh": "zh-CN", "en": "en-US"}
+
+
+@dataclass
+class ExampleResult:
+    pack: Pack
+    rule: Rule
+    example: Example
+    expect_hit: bool
+    evaluation: Evaluation
+
+    @property
+    def rule_findings(self):
+        return [f for f in self.evaluation.findings if f.rule == self.rule.id and f.pack == self.rule.pack_id and not f.suppressed]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.rule_findings) == self.expect_hit
+
+
+@dataclass
+class PackResult:
+    pack: Pack
+    results: list[ExampleResult] = field(default_factory=list)
+    rules_without_examples: list[Rule] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[ExampleResult]:
+        return [r for r in self.results if not r.passed]
+
+
+def example_meta(pack: Pack, example: Example) -> dict:
+    meta: dict = {}
+    if pack.locales:
+        loc = pack.locales[0]
+        meta["locale"] = _LOCALE_FOR.get(loc, loc)
+    if pack.jurisdictions:
+        meta["jurisdiction"] = [pack.jurisdictions[0]]
+    if pack.channels:
+        meta["channel"] = pack.channels[0]
+    if pack.providers:
+        meta["providers"] = [pack.providers[0]]
+    if pack.categories:
+        meta["category"] = pack.categories[0]
+    meta.update(example.meta)
+    return meta
+
+
+def example_source(pack: Pack, example: Example) -> str:
+    meta = example_meta(pack, example)
+    return f"+++\n{tomli_w.dumps(meta)}+++\n{example.text}"
+
+
+def run_pack(pack: Pack) -> PackResult:
+    result = PackResult(pack)
+    for rule in pack.rules:
+        if not rule.hit_examples and not rule.ok_examples:
+            result.rules_without_examples.append(rule)
+        for expect_hit, examples in ((True, rule.hit_examples), (False, rule.ok_examples)):
+            for example in examples:
+                source = example_source(pack, example)
+                ev = evaluate(source, f"<{pack.id}/{rule.id} example>", [pack])
+                result.results.append(ExampleResult(pack, rule, example, expect_hit, ev))
+    return result

@@ -1,0 +1,202 @@
+"""A project: its config, templates folder and policy packs.
+
+Config is found by walking up from the working directory to the first ``tmplstudio.toml``
+or ``pyproject.toml`` with a ``[tool.tmplstudio]`` table::
+
+    templates = "templates"          # templates folder, relative to the config file
+    policies = ["policies"]          # the project's own pack folders or files
+    bundled = true                   # also use the packs shipped with tmplstudio
+    locale = "zh-CN"                 # default locale for templates that do not say
+    fail_on = "error"                # default threshold for `validate`
+    [rules]                          # ([tool.tmplstudio.rules] in pyproject.toml)
+    visit-threat = "error"           # override a rule's severity everywhere...
+    "zh-collections/platform-restricted-topic" = "off"   # ...or one pack's rule, or turn it off
+
+Without a config, the templates folder is ``./templates`` and only the bundled packs apply.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from tmplstudio.errors import InputError
+from tmplstudio.policy.engine import Evaluation, evaluate
+from tmplstudio.policy.loader import find_packs, load_pack
+from tmplstudio.policy.model import Pack, Rule
+from tmplstudio.template.meta import did_you_mean
+
+CONFIG_KEYS = ("templates", "policies", "bundled", "locale", "fail_on", "rules")
+
+
+def bundled_pack_dir() -> Path:
+    """The packs shipped in the wheel, or the repository's policies/ when run from a checkout."""
+    try:
+        shipped = Path(str(resources.files("tmplstudio") / "_bundled_policies"))
+        if shipped.is_dir():
+            return shipped
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parents[2] / "policies"
+
+
+@dataclass
+class Config:
+    path: Path | None = None
+    root: Path = field(default_factory=Path.cwd)
+    templates: Path = Path("templates")
+    policies: list[Path] = field(default_factory=list)
+    bundled: bool = True
+    locale: str | None = None
+    fail_on: str = "error"
+    rules: dict[str, str] = field(default_factory=dict)
+
+
+def _load_config_table(path: Path) -> dict | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"config is not valid TOML: {exc}", path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read config: {exc}", path) from None
+    if path.name == "pyproject.toml":
+        return data.get("tool", {}).get("tmplstudio")
+    return data
+
+
+def find_config(start: Path) -> tuple[Path, dict] | None:
+    for folder in [start, *start.parents]:
+        for name in ("tmplstudio.toml", "pyproject.toml"):
+            candidate = folder / name
+            if candidate.is_file():
+                table = _load_config_table(candidate)
+                if table is not None:
+                    return candidate, table
+    return None
+
+
+def parse_config(path: Path, table: dict) -> Config:
+    root = path.parent
+    for key in table:
+        if key not in CONFIG_KEYS:
+            raise InputError(f"unknown config key '{key}'{did_you_mean(key, CONFIG_KEYS)}", path)
+    cfg = Config(path=path, root=root)
+    cfg.templates = root / str(table.get("templates", "templates"))
+    pols = table.get("policies", [])
+    pols = [pols] if isinstance(pols, str) else pols
+    if not isinstance(pols, list) or not all(isinstance(p, str) for p in pols):
+        raise InputError("'policies' must be a list of folders or files", path)
+    cfg.policies = [root / p for p in pols]
+    cfg.bundled = bool(table.get("bundled", True))
+    cfg.locale = table.get("locale")
+    cfg.fail_on = str(table.get("fail_on", "error"))
+    if cfg.fail_on not in ("error", "warning", "info"):
+        raise InputError("'fail_on' must be error, warning or info", path)
+    rules = table.get("rules", {})
+    if not isinstance(rules, dict):
+        raise InputError("'rules' must be a table of rule-id = \"error\" | \"warning\" | \"info\" | \"off\"", path)
+    for rid, value in rules.items():
+        if value not in ("error", "warning", "info", "off"):
+            raise InputError(f"rule '{rid}': '{value}' is not error, warning, info or off", path)
+    cfg.rules = dict(rules)
+    return cfg
+
+
+class Project:
+    def __init__(self, config: Config, packs: list[Pack]):
+        self.config = config
+        self.packs: tuple[Pack, ...] = tuple(packs)
+        self._ruleset_cache: dict = {}
+        known = {r.id for p in packs for r in p.rules} | {f"{p.id}/{r.id}" for p in packs for r in p.rules}
+        from tmplstudio.policy.engine import ENGINE_RULES
+
+        known |= set(ENGINE_RULES)
+        for rid in config.rules:
+            if rid not in known:
+                raise InputError(f"config overrides unknown rule '{rid}'{did_you_mean(rid, sorted(known))}", config.path)
+
+    @classmethod
+    def discover(cls, cwd: Path | None = None, extra_packs: list[Path] | None = None, no_bundled: bool = False) -> "Project":
+        cwd = Path(cwd or Path.cwd()).resolve()
+        found = find_config(cwd)
+        config = parse_config(*found) if found else Config(root=cwd, templates=cwd / "templates")
+        if no_bundled:
+            config.bundled = False
+        pack_files: list[tuple[Path, bool]] = []
+        if config.bundled:
+            pack_files += [(p, True) for p in find_packs(bundled_pack_dir())]
+        for entry in [*config.policies, *(extra_packs or [])]:
+            if entry.is_dir():
+                pack_files += [(p, False) for p in find_packs(entry)]
+            elif entry.is_file():
+                pack_files.append((entry, False))
+            else:
+                raise InputError("policy folder or file does not exist", entry)
+        packs: list[Pack] = []
+        seen: dict[str, str] = {}
+        for path, bundled in pack_files:
+            pack = load_pack(path, bundled=bundled)
+            if pack.id in seen:
+                raise InputError(f"pack id '{pack.id}' is also used by {seen[pack.id]}", path)
+            seen[pack.id] = str(path)
+            packs.append(pack)
+        return cls(config, packs)
+
+    @property
+    def root(self) -> Path:
+        return self.config.root
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.config.templates
+
+    def template_paths(self, folder: Path | None = None) -> list[Path]:
+        return list_templates(folder or self.templates_dir)
+
+    def evaluate(self, source: str, path: Path | str) -> Evaluation:
+        return evaluate(source, str(path), self.packs, self.config.rules, self.config.locale, self._ruleset_cache)
+
+    def rules_by_id(self, rule_id: str) -> list[Rule]:
+        return [r for p in self.packs for r in p.rules if r.id == rule_id]
+
+
+def is_partial(path: Path, root: Path) -> bool:
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        parts = path.parts[-1:]
+    return any(part.startswith("_") for part in parts)
+
+
+def list_templates(folder: Path) -> list[Path]:
+    """Message templates under ``folder`` (recursive *.j2), skipping partials (names starting with _)."""
+    folder = Path(folder)
+    if not folder.exists():
+        return []
+    out = []
+    seen_dirs: set[tuple[int, int]] = set()
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        try:
+            st = current.stat()
+        except OSError:
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen_dirs:
+            continue  # symlink loop
+        seen_dirs.add(key)
+        try:
+            entries = sorted(current.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("_") or entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                stack.append(entry)
+            elif entry.suffix == ".j2":
+                out.append(entry)
+    return sorted(out)
