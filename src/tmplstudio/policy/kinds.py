@@ -256,8 +256,9 @@ def check_variables(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
             for n in tag.names:
                 first_tag.setdefault(n, tag)
         if used and not samples:
-            tag = first_tag.get(used[0]) or scan.vars[0]
-            hits.append(Hit(rule, tag.start, tag.end, src[tag.start:tag.end], None, sev,
+            tag = first_tag.get(used[0])
+            s0, e0 = (tag.start, tag.end) if tag else _block_using(used[0], ctx)
+            hits.append(Hit(rule, s0, e0, src[s0:e0], None, sev,
                             message=f"no samples: add [samples.NAME] with values for {', '.join(used)}"))
         for name in used:
             lacking = [s for s, values in samples.items() if name not in values]

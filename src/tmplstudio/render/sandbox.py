@@ -105,7 +105,7 @@ class TemplateSandbox(SandboxedEnvironment):
 
 
 def make_environment() -> TemplateSandbox:
-    env = TemplateSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    env = TemplateSandbox(undefined=StrictUndefined, autoescape=False)  # like Jinja: the file's final newline is not part of the message
     env.globals.pop("lipsum", None)
     env.filters["mask"] = mask
     env.filters["_tmplstudio_guard"] = _guard

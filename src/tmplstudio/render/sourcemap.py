@@ -32,8 +32,8 @@ PLACEHOLDER = "\ufffc"  # stands for a {{ }} value in the literal view
 
 @dataclass(frozen=True)
 class DataSpan:
-    text: str      # literal text as Jinja emits it (after whitespace control)
-    start: int     # offset in the whole file
+    text: str      # literal text as Jinja emits it (after whitespace control, newlines as \n)
+    rel: int       # offset in the newline-normalised body; Scan.offset() maps it to the file
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,15 @@ class Scan:
     order: list[tuple[str, int]] = field(default_factory=list)
     syntax_error: tuple[str, int] | None = None   # (message, offset)
     tree: nodes.Template | None = None
+    base: int = 0
+    # Jinja turns \r\n into \n before lexing; remap[i] is the body offset of normalised index i.
+    remap: list[int] | None = None
+
+    def offset(self, rel: int) -> int:
+        """File offset of an index into the newline-normalised body."""
+        if self.remap is None:
+            return self.base + rel
+        return self.base + self.remap[min(rel, len(self.remap) - 1)]
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,23 @@ def _line_offset(text: str, base: int, lineno: int) -> int:
 def scan(body: str, base: int) -> Scan:
     """Tokenise and parse ``body`` (which starts at file offset ``base``)."""
     env = environment()
-    result = Scan()
+    result = Scan(base=base)
+    if "\r" in body:
+        remap: list[int] = []
+        chars: list[str] = []
+        i = 0
+        while i < len(body):
+            remap.append(i)
+            if body[i] == "\r":
+                chars.append("\n")
+                i += 2 if body.startswith("\r\n", i) else 1
+            else:
+                chars.append(body[i])
+                i += 1
+        remap.append(len(body))
+        result.remap = remap
+        body = "".join(chars)
+    off = result.offset
     try:
         pos = 0
         tag_start = 0
@@ -99,24 +124,25 @@ def scan(body: str, base: int) -> Scan:
             end = start + len(value)
             if token == "data":
                 result.order.append(("data", len(result.data)))
-                result.data.append(DataSpan(value, base + start))
+                result.data.append(DataSpan(value, start))
             elif token in ("variable_begin", "block_begin", "comment_begin", "raw_begin"):
                 tag_start, kind = start, token
             elif token == "variable_end":
                 result.order.append(("var", len(result.vars)))
-                result.vars.append(VarTag(base + tag_start, base + end, ()))
+                result.vars.append(VarTag(off(tag_start), off(end), ()))
             elif token in ("block_end", "raw_end"):
                 result.order.append(("block", len(result.blocks)))
-                result.blocks.append((base + tag_start, base + end))
+                result.blocks.append((off(tag_start), off(end)))
             elif token == "comment":
-                result.comments.append(Comment(value, base + tag_start, base + body.find("#}", end) + 2 if body.find("#}", end) >= 0 else base + end))
+                close = body.find("#}", end)
+                result.comments.append(Comment(value, off(tag_start), off(close + 2 if close >= 0 else end)))
             elif token == "linecomment":
-                result.comments.append(Comment(value, base + start, base + end))
+                result.comments.append(Comment(value, off(start), off(end)))
             pos = end if found >= 0 else pos
         result.tree = env.parse(body)
     except TemplateSyntaxError as exc:
-        line_start = _line_offset(body, base, exc.lineno or 1)
-        result.syntax_error = (exc.message or str(exc), _locate_error(body, base, line_start, exc))
+        line_start = _line_offset(body, 0, exc.lineno or 1)
+        result.syntax_error = (exc.message or str(exc), off(_locate_error(body, 0, line_start, exc)))
         result.tree = None
         return result
     _attach_names(result)
@@ -193,8 +219,8 @@ def literal_view(result: Scan) -> View:
             d = result.data[i]
             for k, ch in enumerate(d.text):
                 chars.append(ch)
-                starts.append(d.start + k)
-                ends.append(d.start + k + 1)
+                starts.append(result.offset(d.rel + k))
+                ends.append(result.offset(d.rel + k + 1))
         elif kind == "var":
             v = result.vars[i]
             chars.append(PLACEHOLDER)
@@ -258,7 +284,7 @@ def untrace(raw: str, result: Scan, traceable: bool) -> tuple[str, list[Origin]]
             idx = ord(raw[i + 1]) - _INDEX_BASE
             if 0 <= idx < len(result.data):
                 data_left = len(result.data[idx].text)
-                data_pos = result.data[idx].start
+                data_pos = result.data[idx].rel
             i += 2
             continue
         if ch == VAR_MARK and i + 1 < n:
@@ -273,7 +299,7 @@ def untrace(raw: str, result: Scan, traceable: bool) -> tuple[str, list[Origin]]
             continue
         out.append(ch)
         if data_left > 0:
-            origins.append(data_pos)
+            origins.append(result.offset(data_pos))
             data_pos += 1
             data_left -= 1
         elif var_stack:
