@@ -104,6 +104,7 @@ class StudioApp(App[int]):
         self.initial_path = Path(path) if path is not None else None
         self.buffers: dict[Path, Buffer] = {}
         self.current: Buffer | None = None
+        self._cursor_to_body = False
         self._disk_stamp: dict[Path, tuple[int, int] | None] = {}
 
     # -- project -----------------------------------------------------------------------------------
@@ -237,6 +238,7 @@ class StudioApp(App[int]):
 
     def _activate(self, buf: Buffer) -> None:
         self.current = buf
+        self._cursor_to_body = True
         editor = self.editor
         editor.read_only = False
         editor.last_eval_seconds = 0.0
@@ -262,6 +264,10 @@ class StudioApp(App[int]):
         if buf is not None:
             buf.text = event.text
             buf.evaluation = evaluation
+        if self._cursor_to_body and evaluation is not None:
+            # A freshly opened template: show the body (the part being written), not the front matter.
+            self._cursor_to_body = False
+            self.editor.move_cursor(self.editor.offset_to_location(evaluation.template.body_start), center=True)
         problems = list(self.problems)
         if event.error:
             problems.append(event.error)
@@ -616,6 +622,7 @@ class StudioApp(App[int]):
             ("Policy browser", "Packs and rules with explanations, sources and examples (f3)", self.action_policies),
             ("Reload project and policy packs", "Re-read the config and packs, then re-check (f5)", self.action_reload_project),
             ("Toggle templates list", "Show or hide the templates list (ctrl+b)", self.action_toggle_templates),
+            ("Next panel tab", "Cycle Findings, Preview, Variables on small screens (ctrl+t)", self.action_next_tab),
             ("Show findings", "Findings panel", lambda: self._show_panel("findings")),
             ("Show preview", "Preview panel", lambda: self._show_panel("preview")),
             ("Show variables", "Variables panel", lambda: self._show_panel("variables")),

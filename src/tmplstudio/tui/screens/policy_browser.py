@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -82,12 +83,15 @@ class PolicyBrowser(Screen[None]):
         with Horizontal():
             tree: Tree[object] = Tree("Policy packs", id="policy-tree")
             tree.show_root = False
+            theme = self.app.current_theme
+            colours = {"error": theme.error, "warning": theme.warning, "info": theme.primary}
             for pack in self.packs:
                 mark = "● " if pack.id in self.active else "○ "
-                node = tree.root.add(f"{mark}{pack.title or pack.id}", data=pack, expand=pack.id in self.active)
+                node = tree.root.add(Text(f"{mark}{pack.title or pack.id}"), data=pack, expand=pack.id in self.active)
                 for rule in pack.rules:
                     sev = rule.severity.value
-                    node.add_leaf(Content.assemble((f"{sev[0].upper()} ", SEV_STYLE.get(sev, "")), rule.id), data=rule)
+                    label = Text.assemble((f"{sev[0].upper()} ", f"bold {colours.get(sev) or ''}".strip()), rule.id)
+                    node.add_leaf(label, data=rule)
             yield tree
             with VerticalScroll(id="policy-detail-scroll"):
                 yield Static(self._intro(), id="policy-detail")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from rich.style import Style
 from rich.text import Text
 from textual import work
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult, Selection, TextAreaTheme
@@ -130,6 +131,10 @@ class TemplateEditor(TextArea):
     """TextArea over a whole template file, re-evaluating the policies on every edit."""
 
     COMPONENT_CLASSES = {"finding--error", "finding--warning", "finding--info"}
+    BINDINGS = [
+        Binding("ctrl+home", "document_start", "Start of file", show=False),
+        Binding("ctrl+end", "document_end", "End of file", show=False),
+    ]
 
     class Evaluated(Message):
         """The policies were evaluated for document ``version`` (never posted for a stale one)."""
@@ -149,6 +154,9 @@ class TemplateEditor(TextArea):
     def __init__(self, text: str = "", *, evaluator: Callable[[str], Evaluation] | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("soft_wrap", True)
         kwargs.setdefault("show_line_numbers", True)
+        # The cursor-line background would hide the findings' backgrounds on the (usually one,
+        # long, soft-wrapped) body line, so it stays off.
+        kwargs.setdefault("highlight_cursor_line", False)
         super().__init__(text, **kwargs)
         self.evaluator = evaluator
         self.version = 0
@@ -159,6 +167,12 @@ class TemplateEditor(TextArea):
         if grammar is not None:
             self.register_language("jinja", *grammar)
             self.language = "jinja"
+
+    def action_document_start(self) -> None:
+        self.move_cursor((0, 0))
+
+    def action_document_end(self) -> None:
+        self.move_cursor(self.document.end)
 
     # -- theme --------------------------------------------------------------------------------
     def on_mount(self) -> None:

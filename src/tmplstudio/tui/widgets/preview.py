@@ -21,7 +21,7 @@ _SEVERITY_STYLE = {
 
 def rendering_content(rendering: Rendering) -> Content:
     """The rendered text with the engine's hit spans styled by severity (most severe wins)."""
-    text = rendering.text or ""
+    text = (rendering.text or "").rstrip("\n")
     content = Content(text)
     rank = {"info": 0, "warning": 1, "error": 2}
     for span in sorted(rendering.spans, key=lambda s: rank.get(_sev(s.severity), 0)):

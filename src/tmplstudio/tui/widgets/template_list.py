@@ -82,8 +82,11 @@ class TemplateList(OptionList):
             self.highlighted = self.get_option_index(str(path))
 
     def _prompt(self, path: Path) -> Content:
-        marker = ("▶ ", "bold $text-accent") if path == self.current else "  "
-        return Content.assemble(marker, self.label(path), " ", badge(self.statuses.get(path, Status())))
+        name = self.label(path).removesuffix(".j2")
+        current = path == self.current
+        return Content.assemble(
+            badge(self.statuses.get(path, Status())), " ", (name, "bold $text-accent" if current else "")
+        )
 
     def _rebuild(self) -> None:
         highlighted = self.current
