@@ -1,0 +1,87 @@
+"""Quality of the bundled packs on the labeled corpus (tests/corpus/*.toml).
+
+Targets (issue 3): recall >= 95% overall and >= 85% for every rule; false-positive rate on
+compliant messages <= 3%. The numbers come from bench/corpus_report.py, which also prints the
+Markdown table for docs/policies.md.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load_report_module():
+    spec = importlib.util.spec_from_file_location("corpus_report", ROOT / "bench" / "corpus_report.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("corpus_report", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+cr = _load_report_module()
+
+
+# --- the corpus itself (no engine needed) -----------------------------------------------------
+
+def test_corpus_is_well_formed():
+    messages = cr.load_corpus()
+    ids = [m.id for m in messages]
+    assert len(ids) == len(set(ids)), "duplicate message ids"
+    for m in messages:
+        assert m.id.startswith(m.lang + "-"), m.id
+        assert m.text.strip(), m.id
+        unknown = set(m.expect) - set(cr.RULE_IDS)
+        assert not unknown, f"{m.id}: unknown rule ids {unknown}"
+        # the source must be a valid template file with TOML front matter
+        front = m.source().split("+++\n")[1]
+        tomllib.loads(front)
+
+
+def test_corpus_coverage():
+    messages = cr.load_corpus()
+    assert len(messages) >= 240
+    zh = sum(m.lang == "zh" for m in messages)
+    assert 0.45 <= zh / len(messages) <= 0.65, "roughly 55% Chinese"
+    compliant = sum(m.compliant for m in messages)
+    assert 0.4 <= compliant / len(messages) <= 0.6, "about half compliant"
+    per_rule = {r: sum(r in m.expect for m in messages) for r in cr.RULE_IDS}
+    thin = {r: n for r, n in per_rule.items() if n < 6}
+    assert not thin, f"rules with fewer than 6 violating messages: {thin}"
+
+
+# --- the packs against the corpus -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def report():
+    return cr.evaluate_corpus()
+
+
+def test_corpus_recall_and_false_positive_rate(report):
+    print()
+    print(cr.plain(report))
+    failures = report.failures()
+    if failures:
+        print(cr.misses(report))
+    assert not failures, "\n".join(failures) + "\n\n" + cr.misses(report)
+
+
+def test_every_labeled_rule_is_known_to_the_packs(report):
+    """A label whose rule id no bundled pack defines can never be detected: catch renames early."""
+    from tmplstudio.project import Project
+
+    project = Project.discover(ROOT)
+    known = {r.id for p in project.packs for r in p.rules}
+    try:
+        from tmplstudio.policy.engine import ENGINE_RULES
+        known |= set(ENGINE_RULES)
+    except ImportError:
+        pass
+    missing = set(report.rules) - known
+    assert not missing, f"rule ids used in the corpus but defined by no pack: {sorted(missing)}"
