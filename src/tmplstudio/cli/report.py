@@ -127,9 +127,12 @@ def underline(text: str, start: int, end: int, indent: str = "    ") -> str:
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", start)
     line_end = len(text) if line_end < 0 else line_end
-    line = text[line_start:line_end]
-    pad = display_width(text[line_start:start])
-    width = max(1, display_width(text[start:min(end, line_end)]))
+    # Long lines are clipped to a window around the span so the carets stay readable.
+    lo = max(line_start, start - 30)
+    hi = min(line_end, max(end, start + 1) + 30, lo + 100)
+    line = ("…" if lo > line_start else "") + text[lo:hi] + ("…" if hi < line_end else "")
+    pad = display_width(text[lo:start]) + (1 if lo > line_start else 0)
+    width = max(1, display_width(text[start:min(end, hi)]))
     return f"{indent}{line}\n{indent}{' ' * pad}{'^' * width}"
 
 

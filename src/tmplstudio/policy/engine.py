@@ -429,11 +429,12 @@ def evaluate(source: str, path: str, packs: Iterable[Pack], overrides: dict[str,
             check = TEXT_KINDS[rule.kind]
             source_spans: set[tuple[int, int]] = set()
             for unit in [source_unit, *subject_units, *sample_units]:
+                raw_spans = rule.kind == "pattern" and rule.params.get("match_on") == "original"
                 for ns, ne in check(i, rule, unit, ctx):
-                    s, e, literal = unit.source_span(ns, ne)
-                    rs, re_ = unit.raw_span(ns, ne)
+                    rs, re_ = (ns, ne) if raw_spans else unit.raw_span(ns, ne)
+                    s, e, literal = unit.source_span_raw(rs, re_)
                     matched = unit.raw[rs:re_]
-                    sev = _escalated(rule, unit, (ns, ne), ctx, i)
+                    sev = _escalated(rule, unit, None if raw_spans else (ns, ne), ctx, i)
                     if unit.is_render:
                         renders[unit.sample].spans.append(RenderSpan(rs, re_, sev, rule.id))
                         if literal and (s, e) in source_spans:

@@ -139,7 +139,10 @@ def _cn_id(value: str) -> bool:
 
 
 def check_pattern(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> list[tuple[int, int]]:
-    text = unit.norm.text
+    """Spans in the normalised text, or in the original text when ``match_on = "original"``
+    (symbols and Traditional characters that normalisation would fold away)."""
+    original = rule.params.get("match_on") == "original"
+    text = unit.raw if original else unit.norm.text
     validate = rule.params.get("validate")
     allow = ctx.occurrences(unit).get((i, "allow"), [])
     spans: list[tuple[int, int]] = []
@@ -154,7 +157,7 @@ def check_pattern(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> list[
                     continue
                 if validate == "cn-id" and not _cn_id(value):
                     continue
-                if inside_any(Occurrence(m.start(), m.end(), ""), allow):
+                if not original and inside_any(Occurrence(m.start(), m.end(), ""), allow):
                     continue
                 spans.append((m.start(), m.end()))
         except TimeoutError:
@@ -312,7 +315,8 @@ def check_length(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
 
     counting = rule.params.get("counting", "gsm")
     worst: tuple[int, Hit] | None = None
-    for unit in ctx.sample_units:
+    # Without samples, measure the literal text (each {{ }} counted as one character).
+    for unit in ctx.sample_units or [ctx.source_unit]:
         stats = sms_stats(unit.raw, counting)
         for limit in rule.params["limits"]:
             sev = Severity(limit.get("severity", rule.severity.value))

@@ -23,7 +23,7 @@ RULE_COMMON = ("id", "kind", "severity", "message", "explanation", "source", "su
 KIND_KEYS: dict[str, tuple[str, ...]] = {
     "phrases": ("phrases", "allow", "not_after", "not_before", "context", "boundary"),
     "near": ("groups", "within", "ordered", "allow", "not_after", "not_before", "context", "boundary"),
-    "pattern": ("patterns", "validate", "allow"),
+    "pattern": ("patterns", "validate", "allow", "match_on"),
     "required": ("any", "patterns", "position", "window"),
     "variables": ("checks", "sensitive", "mask_filters"),
     "length": ("counting", "limits"),
@@ -36,12 +36,24 @@ MAX_MAX_MATCH = 5_000
 _ID = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 # A group holding an unbounded quantifier, itself repeated without bound: (a+)+, (\w*)*, (x+y)+{2,}
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)(?:[+*]|\{\d*,\})")
+_NESTED_QUANTIFIER = re.compile(r"\(((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*)\)(?:[+*]|\{\d*,\})")
+# ...unless each repetition must start or end with a fixed character, like (?:\.[a-z]+)* in a domain name:
+# then repetitions cannot overlap and matching stays linear.
+_ANCHORED_GROUP = re.compile(r"^(?:\?[:!=<]+)?(?:\\[.\-/@:]|[^\\\[\](){}.*+?|^$])(?![*+?{])")
+
+
+def _runaway_prone(pattern: str) -> bool:
+    for m in _NESTED_QUANTIFIER.finditer(pattern):
+        body = m.group(1)
+        ends_fixed = body[-1] not in "*+?}])." and not (len(body) > 1 and body[-2] == "\\" and body[-1] in "dwsDWSbB")
+        if not _ANCHORED_GROUP.match(body) and not ends_fixed:
+            return True
+    return False
 
 
 def pattern_problem(pattern: str) -> str | None:
     """Why a policy regex is unusable, or None. Shared with `policy lint`."""
-    if _NESTED_QUANTIFIER.search(pattern):
+    if _runaway_prone(pattern):
         return "nested unbounded quantifiers (like (a+)+) can run for hours on a short text; rewrite without the outer repetition"
     try:
         regex.compile(pattern, regex.V0)
@@ -224,6 +236,8 @@ def _check_params(kind: str, params: dict[str, Any], where: str, line_of, fail, 
             if problem:
                 raise fail(f"{where}: pattern {p!r}: {problem}", line_of("patterns"))
         params["patterns"] = pats
+    if "match_on" in params and params["match_on"] not in ("normalized", "original"):
+        raise fail(f"{where}: match_on must be \"normalized\" or \"original\"", line_of("match_on"))
     if "validate" in params and params["validate"] not in ("luhn", "cn-id"):
         raise fail(f"{where}: validate must be \"luhn\" or \"cn-id\"", line_of("validate"))
     if "position" in params and params["position"] not in ("anywhere", "start", "end"):

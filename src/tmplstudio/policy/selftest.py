@@ -70,12 +70,13 @@ def example_source(pack: Pack, example: Example) -> str:
 
 def run_pack(pack: Pack) -> PackResult:
     result = PackResult(pack)
+    cache: dict = {}  # the phrase automaton is built once per condition set, not per example
     for rule in pack.rules:
         if not rule.hit_examples and not rule.ok_examples:
             result.rules_without_examples.append(rule)
         for expect_hit, examples in ((True, rule.hit_examples), (False, rule.ok_examples)):
             for example in examples:
                 source = example_source(pack, example)
-                ev = evaluate(source, f"<{pack.id}/{rule.id} example>", [pack])
+                ev = evaluate(source, f"<{pack.id}/{rule.id} example>", [pack], ruleset_cache=cache)
                 result.results.append(ExampleResult(pack, rule, example, expect_hit, ev))
     return result

@@ -40,6 +40,10 @@ class Unit:
     def source_span(self, start: int, end: int) -> tuple[int, int, bool]:
         """Normalised span -> (source start, source end, comes only from literal text)."""
         rs, re_ = self.raw_span(start, end)
+        return self.source_span_raw(rs, re_)
+
+    def source_span_raw(self, rs: int, re_: int) -> tuple[int, int, bool]:
+        """Raw (unnormalised) span -> (source start, source end, comes only from literal text)."""
         if self.origins is None:
             if self.source_starts is None or not self.source_starts:
                 return 0, 0, True
