@@ -265,3 +265,12 @@ def test_phrase_inside_an_if_block_is_found_at_its_source_position():
     src = '+++\n[samples.a]\ndays = 3\n+++\n您已逾期。{% if days > 60 %}我们将上门催收。{% endif %}'
     [f] = run(PHRASES, src).findings
     assert src[f.start:f.end] == "上门催收" and f.sample is None
+
+
+def test_same_tags_different_text_render_their_own_text():
+    # The compiled template is shared by texts with the same tags; each must render its own words.
+    a = run(PHRASES, '+++\n[samples.s]\nx = "1"\n+++\n您好{{ x }}号，请还款。')
+    b = run(PHRASES, '+++\n[samples.s]\nx = "1"\n+++\n我们{{ x }}号将上门催收。')
+    assert a.renders["s"].text == "您好1号，请还款。"
+    assert b.renders["s"].text == "我们1号将上门催收。"
+    assert [f.text for f in b.findings] == ["上门催收"] and a.findings == []

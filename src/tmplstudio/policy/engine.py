@@ -10,9 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-import regex
-
 from tmplstudio.policy.kinds import OTHER_KINDS, TEXT_KINDS, Hit
+from tmplstudio.policy.loader import compile_pattern
 from tmplstudio.policy.matching import Occurrence, PhraseIndex
 from tmplstudio.policy.model import Finding, Pack, Rule, Severity, TextFix
 from tmplstudio.policy.units import Unit, make_unit
@@ -131,7 +130,7 @@ class RuleSet:
                 for phrase in esc.near:
                     self.index.add(phrase, i, f"esc{k}")
             for pattern in p.get("patterns", []):
-                self.patterns[pattern] = regex.compile(pattern, regex.V0 | regex.IGNORECASE)
+                self.patterns[pattern] = compile_pattern(pattern)
         self.index.build()
 
 
@@ -168,8 +167,12 @@ class EvalContext:
             self._occ[key] = found
         return self._occ[key]
 
-    def compiled_pattern(self, pattern: str):
-        return self.ruleset.patterns[pattern]
+    def finditer(self, pattern: str, text: str):
+        """Matches of a policy pattern, bounded in time where the pattern could backtrack."""
+        from tmplstudio.policy.kinds import REGEX_TIMEOUT
+
+        compiled, bounded = self.ruleset.patterns[pattern]
+        return compiled.finditer(text, timeout=REGEX_TIMEOUT) if bounded else compiled.finditer(text)
 
     def note_timeout(self, rule: Rule, pattern: str) -> None:
         self.timeouts.append((rule, pattern))
@@ -280,7 +283,7 @@ def _render_samples(template: Template, scan: sourcemap.Scan) -> tuple[dict[str,
             continue
         template_obj, traceable = compiled
         try:
-            raw = render_chunks(template_obj, values)
+            raw = render_chunks(template_obj, {**values, **sourcemap.data_values(scan, traceable)})
         except Exception as exc:  # noqa: BLE001 - sandboxed template code may raise anything
             rule_id, msg = describe_error(exc)
             renders[name] = Rendering(name, None, msg)
@@ -301,19 +304,27 @@ def _render_samples(template: Template, scan: sourcemap.Scan) -> tuple[dict[str,
 
 
 def _used_variables(scan: sourcemap.Scan) -> list[str]:
+    """Variables the template reads from its context, in order of first use.
+
+    A name is a context variable unless the template assigns it somewhere (set, for, macro
+    arguments, with) or it is a global such as ``range``. Cheaper than
+    ``jinja2.meta.find_undeclared_variables``, which runs the whole code generator.
+    """
     if scan.tree is None:
         return []
-    from jinja2 import meta as jmeta
+    from tmplstudio.render.sandbox import environment
 
-    undeclared = jmeta.find_undeclared_variables(scan.tree)
+    stored = {n.name for n in scan.names if n.ctx in ("store", "param")}
+    stored.add("loop")
+    glob = environment().globals
     ordered: list[str] = []
     for tag in scan.vars:
         for n in tag.names:
-            if n in undeclared and n not in ordered:
+            if n not in stored and n not in glob and n not in ordered:
                 ordered.append(n)
-    for n in sorted(undeclared):
-        if n not in ordered:
-            ordered.append(n)
+    for n in scan.names:
+        if n.ctx == "load" and n.name not in stored and n.name not in glob and n.name not in ordered:
+            ordered.append(n.name)
     return ordered
 
 

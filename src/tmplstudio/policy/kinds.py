@@ -14,7 +14,7 @@ import regex
 
 from tmplstudio.policy.matching import Occurrence, inside_any
 from tmplstudio.policy.model import Rule, Severity, TextFix
-from tmplstudio.render.sourcemap import PLACEHOLDER, expressions, unmasked_names
+from tmplstudio.render.sourcemap import PLACEHOLDER, unmasked_names
 
 if TYPE_CHECKING:
     from tmplstudio.policy.engine import EvalContext
@@ -74,13 +74,18 @@ def _longest_first(occs: list[Occurrence]) -> list[Occurrence]:
 
 
 def check_phrases(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> list[tuple[int, int]]:
-    occs = ctx.occurrences(unit).get((i, "hit"), [])
+    occs = ctx.occurrences(unit).get((i, "hit"))
+    if not occs:
+        return []
     return [(o.start, o.end) for o in _filtered(i, rule, unit, occs, ctx)]
 
 
 def check_near(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> list[tuple[int, int]]:
     found = ctx.occurrences(unit)
-    groups = [_filtered(i, rule, unit, found.get((i, f"g{g}"), []), ctx) for g in range(len(rule.params["groups"]))]
+    raw = [found.get((i, f"g{g}")) for g in range(len(rule.params["groups"]))]
+    if not all(raw):
+        return []
+    groups = [_filtered(i, rule, unit, occs, ctx) for occs in raw]
     if not all(groups):
         return []
     within = rule.params.get("within", 10)
@@ -147,11 +152,10 @@ def check_pattern(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> list[
     allow = ctx.occurrences(unit).get((i, "allow"), [])
     spans: list[tuple[int, int]] = []
     for pattern in rule.params["patterns"]:
-        compiled = ctx.compiled_pattern(pattern)
         try:
-            for m in compiled.finditer(text, timeout=REGEX_TIMEOUT):
-                if m.end() == m.start():
-                    continue
+            for m in ctx.finditer(pattern, text):
+                if m.end() == m.start() or PLACEHOLDER in m.group(0):
+                    continue  # a {{ }} placeholder is not text; samples check what it becomes
                 value = "".join(c for c in m.group(0) if c.isalnum())
                 if validate == "luhn" and not (value.isdigit() and 12 < len(value) < 20 and _luhn(value)):
                     continue
@@ -182,7 +186,7 @@ def _present(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> bool:
             candidates.append((occ2.start, occ2.end))
     for pattern in rule.params.get("patterns", []):
         try:
-            for m in ctx.compiled_pattern(pattern).finditer(text, timeout=REGEX_TIMEOUT):
+            for m in ctx.finditer(pattern, text):
                 candidates.append((m.start(), m.end()))
         except TimeoutError:
             ctx.note_timeout(rule, pattern)
@@ -220,14 +224,20 @@ def check_required(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
 # ---------------------------------------------------------------- variables
 
 
+_GLOB_CACHE: dict[tuple[str, ...], "regex.Pattern"] = {}
+
+
 def _sensitive(name: str, rule: Rule, ctx: "EvalContext") -> bool:
     spec = ctx.template.meta.variables.get(name, {})
     if spec.get("sensitive") is True:
         return True
     if spec.get("sensitive") is False:
         return False
-    lowered = name.lower()
-    return any(fnmatch.fnmatchcase(lowered, pat.lower()) for pat in rule.params.get("sensitive", []))
+    globs = tuple(p.lower() for p in rule.params.get("sensitive", []))
+    compiled = _GLOB_CACHE.get(globs)
+    if compiled is None:
+        compiled = _GLOB_CACHE[globs] = regex.compile("|".join(fnmatch.translate(g) for g in globs) or r"(?!)")
+    return compiled.match(name.lower()) is not None
 
 
 def check_variables(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
@@ -240,7 +250,7 @@ def check_variables(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
         return hits
     if "masking" in checks:
         masks = set(rule.params.get("mask_filters", ["mask"]))
-        exprs = expressions(scan.tree)
+        exprs = scan.exprs
         if len(exprs) == len(scan.vars):
             for tag, expr in zip(scan.vars, exprs):
                 bad = [n for n in dict.fromkeys(unmasked_names(expr, masks)) if _sensitive(n, rule, ctx)]

@@ -51,6 +51,47 @@ def _runaway_prone(pattern: str) -> bool:
     return False
 
 
+def unbounded_quantifiers(pattern: str) -> int:
+    """How many unbounded quantifiers (*, +, {n,}) a pattern has, outside character classes."""
+    count = 0
+    i = 0
+    in_class = False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "]":
+                i += 1
+        elif ch in "*+" and not (i > 0 and pattern[i - 1] in "*+?}"):
+            count += 1
+        elif ch == "{" and re.match(r"\{\d*,\}", pattern[i:]):
+            count += 1
+        i += 1
+    return count
+
+
+def compile_pattern(pattern: str):
+    """Compile a policy regex for matching on normalised (lower-case) text.
+
+    Patterns with at most one unbounded quantifier cannot backtrack worse than quadratically,
+    so they use the stdlib engine, which is far faster on large character classes (a
+    3,000-character class of Traditional characters: 4 us instead of 0.7 ms). Others use the
+    `regex` module, whose per-call timeout bounds any pattern the load check did not catch.
+    Returns (compiled, supports_timeout).
+    """
+    if unbounded_quantifiers(pattern) <= 1:
+        try:
+            return re.compile(pattern, re.IGNORECASE), False
+        except re.error:
+            pass  # syntax only `regex` knows (\p{Han}, set operations)
+    return regex.compile(pattern, regex.V0 | regex.IGNORECASE), True
+
+
 def pattern_problem(pattern: str) -> str | None:
     """Why a policy regex is unusable, or None. Shared with `policy lint`."""
     if _runaway_prone(pattern):

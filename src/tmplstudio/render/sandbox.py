@@ -128,9 +128,9 @@ def environment() -> TemplateSandbox:
     return _env
 
 
-def guard_loops(tree: nodes.Template) -> None:
+def guard_loops(tree: nodes.Template, loops: list[nodes.For] | None = None) -> None:
     """Wrap every `for` loop's iterable in the deadline guard (in place)."""
-    for loop in tree.find_all(nodes.For):
+    for loop in (loops if loops is not None else list(tree.find_all(nodes.For))):
         loop.iter = nodes.Filter(loop.iter, "_tmplstudio_guard", [], [], None, None, lineno=loop.lineno)
 
 

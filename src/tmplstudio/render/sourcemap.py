@@ -14,11 +14,14 @@ The markers are stripped before anything is shown or measured.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2 import nodes
 from jinja2.exceptions import TemplateSyntaxError
+from jinja2.lexer import TokenStream
+from jinja2.parser import Parser
 
 from tmplstudio.render.sandbox import environment, guard_loops
 
@@ -65,6 +68,13 @@ class Scan:
     syntax_error: tuple[str, int] | None = None   # (message, offset)
     tree: nodes.Template | None = None
     base: int = 0
+    # One walk of the tree, done at scan time, serves every later question about it.
+    outputs: list[nodes.Output] = field(default_factory=list)
+    exprs: list[nodes.Node] = field(default_factory=list)     # {{ }} expressions in document order
+    names: list[nodes.Name] = field(default_factory=list)
+    loops: list[nodes.For] = field(default_factory=list)
+    skeleton: "Skeleton | None" = None
+    body: str = ""
     # Jinja turns \r\n into \n before lexing; remap[i] is the body offset of normalised index i.
     remap: list[int] | None = None
 
@@ -97,7 +107,7 @@ def _line_offset(text: str, base: int, lineno: int) -> int:
 def scan(body: str, base: int) -> Scan:
     """Tokenise and parse ``body`` (which starts at file offset ``base``)."""
     env = environment()
-    result = Scan(base=base)
+    result = Scan(base=base, body=body)
     if "\r" in body:
         remap: list[int] = []
         chars: list[str] = []
@@ -118,7 +128,9 @@ def scan(body: str, base: int) -> Scan:
         pos = 0
         tag_start = 0
         kind = None
+        raw_tokens = []
         for lineno, token, value in env.lexer.tokeniter(body, None):
+            raw_tokens.append((lineno, token, value))
             found = body.find(value, pos) if value else pos
             start = pos if found < 0 else found
             end = start + len(value)
@@ -139,7 +151,19 @@ def scan(body: str, base: int) -> Scan:
             elif token == "linecomment":
                 result.comments.append(Comment(value, off(start), off(end)))
             pos = end if found >= 0 else pos
-        result.tree = env.parse(body)
+        key = tuple((t, v) if t != "data" else ("data", "") for _l, t, v in raw_tokens)
+        skeleton = _SKELETONS.get(key)
+        if skeleton is None:
+            # Parse from the tokens we already have instead of lexing the body a second time.
+            parser = Parser(env, "")
+            parser.stream = TokenStream(env.lexer.wrap(iter(raw_tokens)), None, None)
+            skeleton = Skeleton(parser.parse())
+            _SKELETONS.put(key, skeleton)
+        else:
+            _SKELETONS.touch(key)
+        result.skeleton = skeleton
+        result.tree = skeleton.tree
+        result.outputs, result.exprs, result.names, result.loops = skeleton.outputs, skeleton.exprs, skeleton.names, skeleton.loops
     except TemplateSyntaxError as exc:
         line_start = _line_offset(body, 0, exc.lineno or 1)
         result.syntax_error = (exc.message or str(exc), off(_locate_error(body, 0, line_start, exc)))
@@ -160,16 +184,65 @@ def _locate_error(body: str, base: int, line_start: int, exc: TemplateSyntaxErro
     return line_start + (best if best >= 0 else 0)
 
 
-def _outputs_in_order(tree: nodes.Template):
-    """(Output node, child index, child) for every Output child in document order."""
-    for output in tree.find_all(nodes.Output):
-        for i, child in enumerate(output.nodes):
-            yield output, i, child
+class Skeleton:
+    """What a template's tags say, independent of its literal text.
+
+    Typing in literal text (the usual keystroke) changes only ``data`` tokens, so the parsed
+    tree and the compiled template are cached on the token sequence with the data blanked
+    out, and the literal text is handed to the compiled template at render time.
+    """
+
+    def __init__(self, tree: nodes.Template):
+        self.tree = tree
+        self.outputs: list[nodes.Output] = []
+        self.exprs: list[nodes.Node] = []
+        self.names: list[nodes.Name] = []
+        self.loops: list[nodes.For] = []
+        self.compiled = None  # (template, traceable), built on first render
+        stack: list[nodes.Node] = [tree]
+        while stack:  # one walk, in document order
+            node = stack.pop()
+            if isinstance(node, nodes.Output):
+                self.outputs.append(node)
+                self.exprs.extend(c for c in node.nodes if not isinstance(c, nodes.TemplateData))
+            elif isinstance(node, nodes.Name):
+                self.names.append(node)
+            elif isinstance(node, nodes.For):
+                self.loops.append(node)
+            stack.extend(reversed(list(node.iter_child_nodes())))
+
+
+class _LRU:
+    def __init__(self, size: int):
+        from collections import OrderedDict
+
+        self.size = size
+        self.items: "OrderedDict[tuple, Skeleton]" = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            return self.items.get(key)
+
+    def touch(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+
+    def put(self, key, value):
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_SKELETONS = _LRU(64)
+DATA_VAR = "_tmplstudio_data"
 
 
 def _attach_names(result: Scan) -> None:
     """Record which variables each {{ }} tag reads and which filters wrap them."""
-    exprs = [child for _o, _i, child in _outputs_in_order(result.tree) if not isinstance(child, nodes.TemplateData)]
+    exprs = result.exprs
     if len(exprs) != len(result.vars):
         return
     for i, expr in enumerate(exprs):
@@ -205,10 +278,6 @@ def unmasked_names(expr: nodes.Node, mask_filters: set[str]) -> list[str]:
     return out
 
 
-def expressions(tree: nodes.Template) -> list[nodes.Node]:
-    return [child for _o, _i, child in _outputs_in_order(tree) if not isinstance(child, nodes.TemplateData)]
-
-
 def literal_view(result: Scan) -> View:
     """The body as literal text: {{ }} become one placeholder, {% %} a line break."""
     chars: list[str] = []
@@ -235,22 +304,45 @@ def literal_view(result: Scan) -> View:
 
 
 def compile_traced(result: Scan):
-    """Compile the parsed body with provenance markers; None when it cannot be traced."""
-    env = environment()
-    tree = result.tree
-    if tree is None:
+    """The compiled template with provenance markers, and whether it is traceable.
+
+    Each literal becomes ``_tmplstudio_data[i]`` (supplied by ``data_values`` at render time)
+    and each ``{{ }}`` output is wrapped in markers naming its tag, so one compiled template
+    serves every text with the same tags.
+    """
+    skeleton = result.skeleton
+    if skeleton is None:
         return None
-    data_nodes = [(o, i, c) for o, i, c in _outputs_in_order(tree)]
-    n_data = sum(1 for _o, _i, c in data_nodes if isinstance(c, nodes.TemplateData))
-    n_vars = len(data_nodes) - n_data
-    traceable = n_data == len(result.data) and n_vars == len(result.vars) and max(n_data, n_vars) < _MAX_INDEX
+    with _COMPILE_LOCK:
+        if skeleton.compiled is None:
+            skeleton.compiled = _compile_skeleton(skeleton, len(result.data), len(result.vars))
+    if skeleton.compiled is False:
+        # Untraceable (never seen in practice): compile this exact text, without markers.
+        tree = environment().parse(result.body)
+        guard_loops(tree)
+        return environment().from_string(tree), False
+    return skeleton.compiled
+
+
+_COMPILE_LOCK = threading.Lock()
+
+
+def _compile_skeleton(skeleton: "Skeleton", n_data_tokens: int, n_var_tags: int):
+    env = environment()
+    tree = skeleton.tree
+    n_vars = len(skeleton.exprs)
+    n_data = sum(len(o.nodes) for o in skeleton.outputs) - n_vars
+    traceable = n_data == n_data_tokens and n_vars == n_var_tags and max(n_data, n_vars) < _MAX_INDEX
+    if not traceable:
+        return False
     if traceable:
         di = vi = 0
-        for output in list(tree.find_all(nodes.Output)):
+        for output in skeleton.outputs:
             new_nodes: list[nodes.Node] = []
             for child in output.nodes:
                 if isinstance(child, nodes.TemplateData):
-                    new_nodes.append(nodes.TemplateData(DATA_MARK + chr(_INDEX_BASE + di) + child.data, lineno=child.lineno))
+                    lookup = nodes.Getitem(nodes.Name(DATA_VAR, "load"), nodes.Const(di), "load", lineno=child.lineno)
+                    new_nodes.append(lookup)
                     di += 1
                 else:
                     new_nodes.append(nodes.TemplateData(VAR_MARK + chr(_INDEX_BASE + vi), lineno=child.lineno))
@@ -258,8 +350,15 @@ def compile_traced(result: Scan):
                     new_nodes.append(nodes.TemplateData(END_MARK, lineno=child.lineno))
                     vi += 1
             output.nodes = new_nodes
-    guard_loops(tree)
+    guard_loops(tree, skeleton.loops)
     return env.from_string(tree), traceable
+
+
+def data_values(result: Scan, traceable: bool) -> dict[str, Any]:
+    """The literal texts for a skeleton-compiled template, each prefixed with its marker."""
+    if not traceable:
+        return {}
+    return {DATA_VAR: [DATA_MARK + chr(_INDEX_BASE + k) + d.text for k, d in enumerate(result.data)]}
 
 
 # Provenance of one rendered character: a source offset (>= 0), or -(var index + 1), or None.

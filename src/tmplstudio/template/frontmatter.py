@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import tomli_w
@@ -69,9 +70,16 @@ def split(source: str) -> Split:
     return Split({}, fm_start, source[fm_start:], len(source), (problem,), True)
 
 
+@lru_cache(maxsize=64)
+def _loads(text: str) -> dict[str, Any]:
+    # Cached: while an author types in the body the front matter is unchanged. Callers copy
+    # what they keep, so the shared dict is never mutated.
+    return tomllib.loads(text)
+
+
 def _parse_toml(text: str, base: int, source: str) -> tuple[dict[str, Any], tuple[Problem, ...]]:
     try:
-        return tomllib.loads(text), ()
+        return _loads(text), ()
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = _TOML_POS.search(msg)
@@ -86,6 +94,7 @@ def _parse_toml(text: str, base: int, source: str) -> tuple[dict[str, Any], tupl
         return {}, (Problem(f"front matter is not valid TOML: {msg}", offset, end),)
 
 
+@lru_cache(maxsize=64)
 def key_offsets(fm_text: str, fm_start: int) -> dict[str, tuple[int, int]]:
     """Where each top-level key or table header sits, for findings about a key.
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+import regex
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -98,8 +100,8 @@ class Normalized:
 
     original: str
     text: str
-    starts: tuple[int, ...]
-    ends: tuple[int, ...]
+    starts: "tuple[int, ...] | list[int] | range"
+    ends: "tuple[int, ...] | list[int] | range"
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original span covering normalised [start, end)."""
@@ -110,50 +112,65 @@ class Normalized:
         return self.starts[start], self.ends[end - 1]
 
 
+_FOLD: dict[str, str] = {}
+
+# Separator runs (1-3 characters) between two Han characters; the class mirrors _is_separator.
+_HAN_GAP = regex.compile(
+    r"(?<=\p{Han})(?:[[\p{Zs}\p{Pd}\p{Pc}\p{Po}\p{So}\p{Sk}\p{Sm}\p{Cc}\U0001F000-\U0001FAFF.\-_*/\\|~·•+=#]"
+    r"--[，。！？；：、,!?;:\n\r\"'()（）【】《》<>\ufffc]]){1,3}(?=\p{Han})",
+    regex.V1,
+)
+_SPACE_RUN = re.compile(r"[ \t\r\n]{2,}|[\t\r]")
+
+
 def normalize(text: str) -> Normalized:
-    chars: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for i, ch in enumerate(text):
-        folded = fold_char(ch)
-        for c in folded:
-            chars.append(c)
-            starts.append(i)
-            ends.append(i + 1)
+    fold = _FOLD
+    parts = [fold[c] if c in fold else _fold_into_cache(c) for c in text]
+    folded = "".join(parts)
+    if len(folded) == len(text) and all(len(p) == 1 for p in parts):
+        # The common case: every character folds to exactly one character.
+        starts: list[int] | range = range(len(text))
+        ends: list[int] | range = range(1, len(text) + 1)
+    else:
+        starts, ends = [], []
+        for i, part in enumerate(parts):
+            for _c in part:
+                starts.append(i)
+                ends.append(i + 1)
     # Fold separators between two Han characters (上 门, 上.门, 上😀门).
-    drop = [False] * len(chars)
-    n = len(chars)
-    i = 0
-    while i < n:
-        if is_han(chars[i]):
-            j = i + 1
-            while j < n and j - i - 1 < 3 and _is_separator(chars[j]):
-                j += 1
-            if j > i + 1 and j < n and is_han(chars[j]):
-                for k in range(i + 1, j):
-                    drop[k] = True
-                i = j
-                continue
-        i += 1
-    if any(drop):
-        chars = [c for c, d in zip(chars, drop) if not d]
-        starts = [s for s, d in zip(starts, drop) if not d]
-        ends = [e for e, d in zip(ends, drop) if not d]
+    if _HAN_GAP.search(folded):
+        keep = [True] * len(folded)
+        for m in _HAN_GAP.finditer(folded):
+            for k in range(m.start(), m.end()):
+                keep[k] = False
+        folded, starts, ends = _apply_keep(folded, starts, ends, keep)
     # Runs of spaces collapse to one space, runs with a line break to one line break, so
     # "Reply  STOP" matches "reply stop" and sentence breaks survive.
-    if any(c in " \t\n\r\xa0" for c in chars):
-        chars, starts, ends = _collapse_space(chars, starts, ends)
-    folded = "".join(chars)
+    if _SPACE_RUN.search(folded):
+        chars, starts, ends = _collapse_space(list(folded), list(starts), list(ends))
+        folded = "".join(chars)
     if _SPACED_LATIN.search(folded):
         keep = [True] * len(folded)
         for m in _SPACED_LATIN.finditer(folded):
             for k in range(m.start(), m.end()):
                 if not folded[k].isalpha():
                     keep[k] = False
-        folded = "".join(c for c, k in zip(folded, keep) if k)
-        starts = [s for s, k in zip(starts, keep) if k]
-        ends = [e for e, k in zip(ends, keep) if k]
-    return Normalized(text, folded, tuple(starts), tuple(ends))
+        folded, starts, ends = _apply_keep(folded, starts, ends, keep)
+    return Normalized(text, folded, starts, ends)
+
+
+def _fold_into_cache(ch: str) -> str:
+    out = fold_char(ch)
+    _FOLD[ch] = out
+    return out
+
+
+def _apply_keep(folded: str, starts, ends, keep: list[bool]):
+    return (
+        "".join(c for c, k in zip(folded, keep) if k),
+        [s for s, k in zip(starts, keep) if k],
+        [e for e, k in zip(ends, keep) if k],
+    )
 
 
 def _collapse_space(chars: list[str], starts: list[int], ends: list[int]):

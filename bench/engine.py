@@ -1,0 +1,121 @@
+"""Engine speed and memory, as reported in docs/performance.md.
+
+Usage: python bench/engine.py [--quick]
+
+1. one evaluation of a ~300-character Chinese template (3 samples) against every bundled pack:
+   median and p99 over 500 runs, each run on a fresh edit of the text (as when typing);
+2. `tmplstudio validate` over 2,000 generated templates (wall time, one process);
+3. cold `tmplstudio validate templates/` (wall median of 7 fresh processes);
+4. peak memory (max RSS) of the 2,000-template run.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TEMPLATE = """+++
+id = "bench-zh"
+locale = "zh-CN"
+channel = "sms"
+sender_role = "creditor"
+
+[samples.a]
+name = "张三"
+amount = "1,280.00"
+due_date = "6月15日"
+card_no = "6222021234567890123"
+days = 3
+
+[samples.b]
+name = "欧阳娜娜"
+amount = "12,345.67"
+due_date = "12月31日"
+card_no = "6222021234567890123"
+days = 45
+
+[samples.c]
+name = "李四"
+amount = "99.00"
+due_date = "1月1日"
+card_no = "6222021234567890123"
+days = 90
++++
+【某某消费金融】尊敬的{{ name }}，您尾号{{ card_no | mask }}的账户本期应还{{ amount }}元，最后还款日为{{ due_date }}。{% if days > 30 %}您的账户已逾期{{ days }}天，逾期信息将依法报送金融信用信息基础数据库，请尽快处理。{% else %}如已还款请忽略本短信。{% endif %}您可通过某某金融官方APP或网银还款，也可前往就近营业网点办理。如对账单有疑问或需要协商还款方案，请致电客服热线95xxx，我们将竭诚为您服务。谨防诈骗，本司不会要求您向个人账户转账。
+"""
+
+
+def bench_evaluate(runs: int) -> tuple[float, float, int]:
+    from tmplstudio.project import Project
+
+    project = Project.discover(ROOT)
+    body_len = len(TEMPLATE.split("+++\n", 2)[2])
+    project.evaluate(TEMPLATE, "bench.j2")  # warm: dictionary load, automaton build
+    times = []
+    for i in range(runs):
+        # A different text every run, as typing produces: caches keyed on the text cannot help.
+        text = TEMPLATE.replace("竭诚", "竭诚" + "好" * (i % 7) + str(i))
+        t0 = time.perf_counter()
+        project.evaluate(text, "bench.j2")
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.99) - 1], body_len
+
+
+def generate_templates(folder: Path, n: int) -> None:
+    rng = random.Random(7)
+    parts = ["您本期账单应还{{ amount }}元", "最后还款日为{{ due_date }}", "请通过官方APP还款", "详询95xxx", "如已还款请忽略",
+             "逾期将影响您的信用记录", "感谢您的信赖", "线上门户已开通", "我们将安排人员上门催收", "请勿向个人账户转账"]
+    for i in range(n):
+        body = "，".join(rng.sample(parts, 5))
+        (folder / f"t{i:04d}.j2").write_text(
+            f'+++\nid = "t{i}"\n[samples.a]\namount = "{i}.00"\ndue_date = "6月{i % 28 + 1}日"\n+++\n【某某银行】尊敬的客户，{body}。\n',
+            encoding="utf-8")
+
+
+def run_timed(cmd: list[str], cwd: Path) -> tuple[float, int]:
+    """Wall seconds and the child's max RSS in MB."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(after, before) // 1024
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    exe = shutil.which("tmplstudio") or sys.executable
+    base = [exe] if exe.endswith("tmplstudio") else [sys.executable, "-m", "tmplstudio"]
+    median, p99, body_len = bench_evaluate(100 if quick else 500)
+    print(f"evaluate: {body_len}-char Chinese body, 3 samples, all bundled packs: median {median:.2f} ms, p99 {p99:.2f} ms")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "templates"
+        folder.mkdir()
+        n = 200 if quick else 2000
+        generate_templates(folder, n)
+        wall, rss = run_timed([*base, "validate", str(folder)], ROOT)
+        print(f"validate {n} generated templates: {wall:.2f} s wall, peak RSS {rss} MB")
+
+    colds = []
+    for _ in range(3 if quick else 7):
+        wall, rss_cold = run_timed([*base, "validate", "templates/"], ROOT)
+        colds.append(wall)
+    print(f"cold `tmplstudio validate templates/` ({len(list((ROOT / 'templates').glob('*.j2')))} templates): "
+          f"median {statistics.median(colds):.2f} s wall (min {min(colds):.2f}, max {max(colds):.2f})")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+
+
+if __name__ == "__main__":
+    main()
