@@ -73,7 +73,7 @@ def _severity_count(evaluation: Evaluation | None, name: str) -> int:
 class StudioApp(App[int]):
     """Templates list | editor | findings, preview and variables."""
 
-    CSS_PATH = "studio.tcss"
+    CSS_PATH = str(Path(__file__).with_name("studio.tcss"))  # absolute: subclasses elsewhere find it too
     TITLE = "tmplstudio"
     COMMANDS = App.COMMANDS | {StudioCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-medium"), (170, "-wide")]
@@ -187,6 +187,7 @@ class StudioApp(App[int]):
         self.variables_panel.border_title = "Variables"
         editor = self.editor
         editor.evaluator = self._evaluate_current
+        editor.listener = self.show_evaluation
         self.template_list.set_paths(self.template_paths())
         self._scan_statuses()
         self.set_interval(2.0, self._check_disk)
@@ -257,8 +258,8 @@ class StudioApp(App[int]):
         return (st.st_mtime_ns, st.st_size)
 
     # -- evaluation results -----------------------------------------------------------------------
-    @on(TemplateEditor.Evaluated)
-    def _on_evaluated(self, event: TemplateEditor.Evaluated) -> None:
+    def show_evaluation(self, event: TemplateEditor.Evaluated) -> None:
+        """Show a fresh evaluation in every panel (called by the editor after every edit)."""
         buf = self.current
         evaluation = event.evaluation
         if buf is not None:
@@ -280,7 +281,7 @@ class StudioApp(App[int]):
         buf = self.current
         status = self.query_one("#status", Static)
         if buf is None:
-            status.update(Content.styled(" No template open · ctrl+n new template", "$text-muted"))
+            status.update(Content.styled(" No template open · ctrl+n new template", "$text-muted"), layout=False)
             self.editor.border_title = "No template"
             return
         evaluation = buf.evaluation
@@ -308,7 +309,7 @@ class StudioApp(App[int]):
             parts.append(("  │ " + " ".join(str(x) for x in (meta.locale, meta.channel) if x), "$text-muted"))
         row, col = self.editor.cursor_location
         parts.append((f"  │ Ln {row + 1}, Col {col + 1}", "$text-muted"))
-        status.update(Content.assemble(*parts))
+        status.update(Content.assemble(*parts), layout=False)  # one fixed row: no relayout per keystroke
         if buf.path is not None:
             self.template_list.set_status(buf.path, Status(errors, warnings, buf.dirty))
 

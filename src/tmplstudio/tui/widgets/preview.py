@@ -103,24 +103,26 @@ class PreviewPanel(Vertical):
         body = self.query_one("#preview-text", Static)
         stats = self.query_one("#preview-stats", Static)
         if rendering is None:
-            header.update(Content.styled("No samples", "bold"))
+            header.update(Content.styled("No samples", "bold"), layout=False)
             body.update(
                 Content.styled(
                     "Add a [samples.NAME] table to the front matter to preview the message.", "$text-muted"
                 )
             )
-            stats.update("")
+            stats.update("", layout=False)
             self.set_class(False, "-error")
             return
         position = f" ({samples.index(self.sample) + 1}/{len(samples)})" if len(samples) > 1 else ""
+        # Header and stats are one fixed row each: update without a relayout.
         header.update(
-            Content.assemble(("Sample ", "$text-muted"), (self.sample or "", "bold"), position, ("  f4: next", "$text-muted"))
+            Content.assemble(("Sample ", "$text-muted"), (self.sample or "", "bold"), position, ("  f4: next", "$text-muted")),
+            layout=False,
         )
         if rendering.error is not None or rendering.text is None:
             self.set_class(True, "-error")
             body.update(Content.assemble(("Cannot render this sample\n", "bold $text-error"), rendering.error or "no output"))
-            stats.update("")
+            stats.update("", layout=False)
         else:
             self.set_class(False, "-error")
             body.update(rendering_content(rendering))
-            stats.update(stats_line(rendering))
+            stats.update(stats_line(rendering), layout=False)
