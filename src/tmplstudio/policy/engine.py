@@ -407,14 +407,16 @@ def evaluate(source: str, path: str, packs: Iterable[Pack], overrides: dict[str,
     else:
         active_packs = [p for p in all_packs if pack_applies(p, meta)]
 
-    rules = [r for p in active_packs for r in p.rules
-             if r.enabled and overrides.get(r.id, overrides.get(r.key)) != "off" and when_matches(r.when, meta)]
-    cache_key = tuple(r.key for r in rules) + tuple(id(p) for p in active_packs)
+    # One automaton per set of packs (not per condition outcome), so a project with many
+    # templates builds a handful; rules whose `when` does not hold are skipped below.
+    cache_key = tuple(id(p) for p in active_packs) + tuple(sorted(overrides.items()))
     ruleset = ruleset_cache.get(cache_key) if ruleset_cache is not None else None
     if ruleset is None:
-        ruleset = RuleSet(rules)
+        ruleset = RuleSet([r for p in active_packs for r in p.rules
+                           if r.enabled and overrides.get(r.id, overrides.get(r.key)) != "off"])
         if ruleset_cache is not None:
             ruleset_cache[cache_key] = ruleset
+    rules = ruleset.rules
 
     body = template.body
     scan = sourcemap.scan(body, template.body_start)
@@ -436,6 +438,8 @@ def evaluate(source: str, path: str, packs: Iterable[Pack], overrides: dict[str,
 
     hits: list[Hit] = []
     for i, rule in enumerate(rules):
+        if rule.when and not when_matches(rule.when, meta):
+            continue
         if rule.kind in TEXT_KINDS:
             check = TEXT_KINDS[rule.kind]
             source_spans: set[tuple[int, int]] = set()
@@ -468,7 +472,7 @@ def evaluate(source: str, path: str, packs: Iterable[Pack], overrides: dict[str,
                                  hit.start, hit.end, text=hit.text, sample=hit.sample, rule=hit.rule, fix=hit.fix))
 
     statically_missing = {s for v in missing.values() for s in v}
-    covered_by_rule = any(r.kind == "variables" and "samples" in r.params.get("checks", []) for r in rules)
+    covered_by_rule = any(r.kind == "variables" and "samples" in r.params.get("checks", []) and when_matches(r.when, meta) for r in rules)
     for sample, rule_id, msg in render_errors:
         if rule_id == "undefined-variable" and covered_by_rule and sample in statically_missing:
             continue

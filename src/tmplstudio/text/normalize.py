@@ -191,6 +191,7 @@ def _collapse_space(chars: list[str], starts: list[int], ends: list[int]):
     return out_c, out_s, out_e
 
 
+@lru_cache(maxsize=65536)
 def normalize_phrase(phrase: str) -> str:
     """Phrases in packs go through the same folding so authors may write them naturally."""
     return normalize(phrase).text
