@@ -102,6 +102,9 @@ class StudioApp(App[int]):
         if project is None:
             self._discover()
         self.initial_path = Path(path) if path is not None else None
+        self.folder: Path | None = None  # `tmplstudio edit FOLDER`: list that folder's templates
+        if self.initial_path is not None and self.initial_path.is_dir():
+            self.folder, self.initial_path = self.initial_path.resolve(), None
         self.buffers: dict[Path, Buffer] = {}
         self.current: Buffer | None = None
         self._cursor_to_body = False
@@ -123,18 +126,20 @@ class StudioApp(App[int]):
 
     @property
     def templates_dir(self) -> Path:
+        if self.folder is not None:
+            return self.folder
         if self.project is not None:
             return Path(self.project.templates_dir)
         return self.cwd / "templates"
 
     def template_paths(self) -> list[Path]:
-        if self.project is not None:
-            try:
-                return list(self.project.template_paths())
-            except OSError:
-                return []
-        folder = self.templates_dir
-        return sorted(p for p in folder.rglob("*.j2") if not p.name.startswith("_")) if folder.is_dir() else []
+        """The templates to list: the engine decides what is a message template (not a partial)."""
+        from tmplstudio.project import list_templates
+
+        try:
+            return list(list_templates(self.templates_dir))
+        except OSError:
+            return []
 
     def evaluate(self, source: str, path: Path | None) -> Evaluation | None:
         if self.project is None:
