@@ -69,12 +69,14 @@ def syntax_theme(name: str, app_theme: Any) -> TextAreaTheme:
     fg = Color.parse(app_theme.foreground or ("#e0e0e0" if app_theme.dark else "#1e1e1e"))
     bg = Color.parse(app_theme.background or ("#1e1e1e" if app_theme.dark else "#f5f5f5"))
 
-    def col(value: str | None, fallback: str) -> str:
-        return Color.parse(value or fallback).hex
+    def col(value: str | None, fallback: str, mix: float = 0.25) -> str:
+        # A quarter of the foreground mixed in keeps dark theme colours (e.g. a navy secondary)
+        # readable on a dark background, and light theme colours readable on a light one.
+        return Color.parse(value or fallback).blend(fg, mix).hex
 
     muted = fg.blend(bg, 0.45).hex
     primary = col(app_theme.primary, "#0178D4")
-    secondary = col(app_theme.secondary, "#8f6fd8")
+    secondary = col(app_theme.secondary, "#8f6fd8", 0.5)  # often the darkest of the theme colours
     accent = col(app_theme.accent, "#ffa62b")
     success = col(app_theme.success, "#4EBF71")
     warning = col(app_theme.warning, "#ffa62b")
