@@ -49,3 +49,7 @@ def test_offset_map_invariants(text):
         assert 0 <= s < e <= len(text)
     # In order: each normalised character comes from at or after the previous one.
     assert list(n.starts) == sorted(n.starts)
+
+
+def test_a_one_letter_word_is_not_glued_to_a_spaced_word():
+    assert folded("A l-a-w-s-u-i-t is next, I a-r-r-e-s-t") == "a lawsuit is next, i arrest"

@@ -90,8 +90,10 @@ def _is_separator(ch: str) -> bool:
     return cat in _SEPARATOR_CATEGORIES or (0x1F000 <= ord(ch) <= 0x1FAFF)
 
 
-# Three or more single Latin letters joined by separators: a-r-r-e-s-t, a r r e s t, a.r.r.e.s.t
-_SPACED_LATIN = re.compile(r"(?<![a-z0-9])[a-z](?:[\s.\-_*·/]{1,2}[a-z](?![a-z0-9])){2,}")
+# Three or more single Latin letters joined by one repeated separator: a-r-r-e-s-t,
+# a r r e s t, a.r.r.e.s.t. The separator must stay the same so a neighbouring one-letter
+# word is not glued on ("A l-a-w-s-u-i-t" is "a lawsuit", not "alawsuit").
+_SPACED_LATIN = re.compile(r"(?<![a-z0-9])[a-z](?P<sep>[ .\-_*·/])[a-z](?:(?P=sep)[a-z]){1,}(?![a-z0-9])")
 
 
 @dataclass(frozen=True)
