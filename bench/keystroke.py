@@ -37,7 +37,7 @@ from textual import events  # noqa: E402
 
 from tmplstudio.project import Project  # noqa: E402
 from tmplstudio.tui.app import StudioApp  # noqa: E402
-from tmplstudio.tui.widgets.editor import TemplateEditor  # noqa: E402
+from tmplstudio.tui.widgets.editor import SYNC_BUDGET, SYNC_MAX_CHARS, TemplateEditor  # noqa: E402
 
 TEMPLATE = """\
 +++
@@ -89,16 +89,23 @@ class BenchApp(StudioApp):
         self.done.set()
 
 
-async def run(edits: int, warmup: int) -> dict:
+def make_template(copies: int) -> str:
+    """The bench template; ``copies`` > 1 repeats its body line to make a large document."""
+    head, body = TEMPLATE.rsplit("+++\n", 1)
+    return head + "+++\n" + body * copies
+
+
+async def run(edits: int, warmup: int, copies: int = 1) -> dict:
+    template = make_template(copies)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "templates").mkdir()
         path = folder / "templates" / "bench.j2"
-        path.write_text(TEMPLATE, encoding="utf-8")
+        path.write_text(template, encoding="utf-8")
         project = Project.discover(folder)  # no config: the bundled packs
         alone = []
         for i in range(edits + warmup):  # the engine by itself, for comparison
-            text = TEMPLATE.replace("请尽快", PHRASE[: i % (len(PHRASE) + 1)] + "请尽快")
+            text = template.replace("请尽快", PHRASE[: i % (len(PHRASE) + 1)] + "请尽快", 1)
             t = time.perf_counter()
             project.evaluate(text, path)
             if i >= warmup:
@@ -135,7 +142,7 @@ async def run(edits: int, warmup: int) -> dict:
             editor = app.editor
             editor.cursor_blink = False
             editor.focus()
-            row = editor.document.line_count - 2
+            row = 22  # the first body line
             editor.move_cursor((row, 40))  # inside the body, before the {% if %} block
             await pilot.pause()
             source_chars = len(editor.text)
@@ -177,7 +184,8 @@ async def run(edits: int, warmup: int) -> dict:
         }
 
     return {
-        "template_chars": len(TEMPLATE),
+        "template_chars": len(template),
+        "evaluation_mode": "thread worker" if editor.last_eval_seconds > SYNC_BUDGET or len(template) > SYNC_MAX_CHARS else "in the Changed handler",
         "source_chars_at_start": source_chars,
         "packs": [p.id for p in project.packs],
         "samples": 3,
@@ -196,13 +204,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--copies", type=int, default=1, help="repeat the body line N times (large-document check)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = asyncio.run(run(args.edits, args.warmup))
+    result = asyncio.run(run(args.edits, args.warmup, args.copies))
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
     print(f"template: {result['template_chars']} chars, packs: {', '.join(result['packs'])}, 3 samples")
+    print(f"evaluation: {result['evaluation_mode']}")
     print(f"edits: {result['edits']} (finding counts seen: {result['distinct_finding_counts']}, stale: {result['stale_results']})")
     for label, key in (
         ("engine alone          ", "engine_alone"),
@@ -214,9 +224,10 @@ def main() -> int:
         s = result[key]
         if s:
             print(f"{label}: median {s['median_ms']:.2f} ms  p95 {s['p95_ms']:.2f} ms  max {s['max_ms']:.2f} ms")
-    panels = result["key_to_panels_updated"]
-    ok = panels["median_ms"] <= 10 and panels["p95_ms"] <= 25
-    print(f"target (median <= 10 ms, p95 <= 25 ms): {'met' if ok else 'NOT met'}")
+    if args.copies == 1:
+        panels = result["key_to_panels_updated"]
+        ok = panels["median_ms"] <= 10 and panels["p95_ms"] <= 25
+        print(f"target (median <= 10 ms, p95 <= 25 ms): {'met' if ok else 'NOT met'}")
     return 0
 
 

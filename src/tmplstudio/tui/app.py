@@ -206,7 +206,9 @@ class StudioApp(App[int]):
         editor.focus()
 
     def _evaluate_current(self, text: str) -> Evaluation | None:
-        return self.evaluate(text, self.current.path if self.current else None)
+        if self.current is None:
+            return None  # nothing open: the empty editor is not a template
+        return self.evaluate(text, self.current.path)
 
     # -- buffers ----------------------------------------------------------------------------------
     def _show_empty(self) -> None:

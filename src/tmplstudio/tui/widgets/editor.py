@@ -31,8 +31,9 @@ if TYPE_CHECKING:
 SEVERITIES = ("error", "warning", "info")
 
 # Above this many characters, or when one evaluation took longer than SYNC_BUDGET, the editor
-# evaluates in a thread worker instead of inside the Changed handler.
-SYNC_MAX_CHARS = 20_000
+# evaluates in a thread worker instead of inside the Changed handler (one at a time: edits made
+# meanwhile are evaluated together when it finishes). Message templates are far below this.
+SYNC_MAX_CHARS = 8_000
 SYNC_BUDGET = 0.015
 
 _JINJA_LANGUAGE: Any = None
@@ -168,6 +169,8 @@ class TemplateEditor(TextArea):
         self.version = 0
         self.evaluation: Evaluation | None = None
         self.last_eval_seconds = 0.0
+        self._worker_busy = False
+        self._worker_stale = False
         self._line_spans: dict[int, tuple[LineSpan, ...]] = {}
         grammar = jinja_language()
         if grammar is not None:
@@ -269,7 +272,10 @@ class TemplateEditor(TextArea):
             evaluation, error, elapsed = self._run_evaluator(self.evaluator, text)
             self.last_eval_seconds = elapsed
             self._deliver(text, evaluation, error, self.version)
+        elif self._worker_busy:
+            self._worker_stale = True  # one evaluation at a time; the newest text goes next
         else:
+            self._worker_busy = True
             self._evaluate_in_thread(text, self.version)
 
     @staticmethod
@@ -290,8 +296,12 @@ class TemplateEditor(TextArea):
         self.app.call_from_thread(self._deliver_from_thread, text, evaluation, error, version, elapsed)
 
     def _deliver_from_thread(self, text: str, evaluation: Evaluation | None, error: str | None, version: int, elapsed: float) -> None:
+        self._worker_busy = False
         self.last_eval_seconds = elapsed
-        self._deliver(text, evaluation, error, version)
+        self._deliver(text, evaluation, error, version)  # dropped if the text changed meanwhile
+        if self._worker_stale or version != self.version:
+            self._worker_stale = False
+            self.reevaluate()
 
     def _deliver(self, text: str, evaluation: Evaluation | None, error: str | None, version: int) -> None:
         if version != self.version:
