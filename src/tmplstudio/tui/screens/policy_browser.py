@@ -12,6 +12,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static, Tree
 
+from tmplstudio.tui.widgets.findings import reflow
+
 if TYPE_CHECKING:
     from tmplstudio.policy.model import Pack, Rule
 
@@ -30,7 +32,7 @@ def pack_content(pack: Pack, active: bool) -> Content:
         ("applies to this template\n" if active else "does not apply to this template\n", "$text-success" if active else "$text-muted"),
     ]
     if pack.description:
-        parts.append(pack.description.strip() + "\n")
+        parts.append(reflow(pack.description) + "\n")
     parts += [
         ("\nLocales: ", "bold"), _list(pack.locales),
         ("  Channels: ", "bold"), _list(pack.channels),
@@ -53,7 +55,7 @@ def rule_content(rule: Rule) -> Content:
         rule.message + "\n",
     ]
     if rule.explanation:
-        parts.append("\n" + rule.explanation.strip() + "\n")
+        parts.append("\n" + reflow(rule.explanation) + "\n")
     if rule.source:
         parts += [("\nSource\n", "bold")] + [f"• {s}\n" for s in rule.source]
     if rule.suggestion:
@@ -106,7 +108,10 @@ class PolicyBrowser(Screen[None]):
         return Content.assemble(*parts)
 
     def on_mount(self) -> None:
-        self.query_one(Tree).focus()
+        tree = self.query_one(Tree)
+        tree.border_title = f"Policy packs ({len(self.packs)})"
+        self.query_one("#policy-detail-scroll").border_title = "Details"
+        tree.focus()
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         data = event.node.data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Sequence
 
 from textual.content import Content
@@ -16,6 +17,28 @@ if TYPE_CHECKING:
     from tmplstudio.policy.model import Finding
 
 GROUPS = (("error", "Errors"), ("warning", "Warnings"), ("info", "Info"))
+_PARAGRAPHS = re.compile(r"\n\s*\n")
+
+
+def reflow(text: str) -> str:
+    """Join the hard-wrapped lines of a pack's explanation so the panel can wrap it to its width.
+
+    Blank lines stay paragraph breaks; a line break between two CJK characters joins without a space.
+    """
+    paragraphs = []
+    for para in _PARAGRAPHS.split(text.strip()):
+        lines = [line.strip() for line in para.splitlines() if line.strip()]
+        out = ""
+        for line in lines:
+            if out and not (_is_cjk(out[-1]) and _is_cjk(line[0])):
+                out += " "
+            out += line
+        paragraphs.append(out)
+    return "\n\n".join(paragraphs)
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef" or "\u3000" <= ch <= "\u303f"
 ICONS = {"error": "✖", "warning": "▲", "info": "●"}
 
 
@@ -148,7 +171,7 @@ class FindingsPanel(Vertical):
         if f.suppressed:
             parts += [("Suppressed: ", "bold"), f"{f.suppression_reason or ''}\n"]
         if f.explanation:
-            parts.append("\n" + f.explanation.strip() + "\n")
+            parts.append("\n" + reflow(f.explanation) + "\n")
         if f.source:
             parts += [("\nSource: ", "bold"), "; ".join(f.source) + "\n"]
         if f.suggestion:
