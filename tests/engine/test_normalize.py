@@ -53,3 +53,8 @@ def test_offset_map_invariants(text):
 
 def test_a_one_letter_word_is_not_glued_to_a_spaced_word():
     assert folded("A l-a-w-s-u-i-t is next, I a-r-r-e-s-t") == "a lawsuit is next, i arrest"
+
+
+def test_spaced_out_words_keep_their_word_gaps_and_quotes_fold():
+    assert folded("Y o u  w i l l  b e  a r r e s t e d") == "you will be arrested"
+    assert folded("You can’t hide") == "you can't hide"

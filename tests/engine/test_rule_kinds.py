@@ -274,3 +274,21 @@ def test_same_tags_different_text_render_their_own_text():
     assert a.renders["s"].text == "您好1号，请还款。"
     assert b.renders["s"].text == "我们1号将上门催收。"
     assert [f.text for f in b.findings] == ["上门催收"] and a.findings == []
+
+
+def test_a_star_in_one_rule_does_not_change_another_rule_with_the_same_word():
+    pack = """
+[[rules]]
+id = "a"
+kind = "phrases"
+severity = "error"
+message = "m"
+phrases = ["court*"]
+[[rules]]
+id = "b"
+kind = "phrases"
+severity = "error"
+message = "m"
+phrases = ["court"]
+"""
+    assert rules_fired(run(pack, "A courtesy reminder.")) == ["a"]

@@ -43,7 +43,6 @@ class Hit:
 
 def _filtered(rule_index: int, rule: Rule, unit: "Unit", occs: list[Occurrence], ctx: "EvalContext") -> list[Occurrence]:
     found = ctx.occurrences(unit)
-    prefix_check = ctx.index.is_prefix
     word_mode = rule.params.get("boundary", "word") == "word"
     allow = found.get((rule_index, "allow"), []) + found.get((-1, "creditor"), [])
     not_after = found.get((rule_index, "not_after"), [])
@@ -51,7 +50,7 @@ def _filtered(rule_index: int, rule: Rule, unit: "Unit", occs: list[Occurrence],
     context = rule.params.get("context", 4)
     out: list[Occurrence] = []
     for occ in occs:
-        occ2 = unit.facts.edge_ok(occ, prefix_check(occ.phrase), word_mode)
+        occ2 = unit.facts.edge_ok(occ, occ.prefix, word_mode)
         if occ2 is None or inside_any(occ2, allow):
             continue
         if any(occ2.start - context <= n.end <= occ2.start for n in not_after):
@@ -181,7 +180,7 @@ def _present(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> bool:
     candidates: list[tuple[int, int]] = []
     occs = ctx.occurrences(unit).get((i, "any"), [])
     for occ in occs:
-        occ2 = unit.facts.edge_ok(occ, ctx.index.is_prefix(occ.phrase), True)
+        occ2 = unit.facts.edge_ok(occ, occ.prefix, True)
         if occ2:
             candidates.append((occ2.start, occ2.end))
     for pattern in rule.params.get("patterns", []):

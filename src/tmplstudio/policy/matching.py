@@ -34,14 +34,16 @@ class Occurrence:
     start: int
     end: int
     phrase: str
+    prefix: bool = False  # written as `word*`: matches any ending
 
 
 class PhraseIndex:
     """All phrases of a rule set, keyed by the (rule, role) that wants them."""
 
     def __init__(self) -> None:
-        self._owners: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        self._prefix: set[str] = set()  # phrases written with a trailing '*'
+        # phrase -> [(owner, role, written with a trailing '*')]; the star belongs to the rule
+        # that wrote it, not to every rule that lists the same phrase.
+        self._owners: dict[str, list[tuple[int, str, bool]]] = defaultdict(list)
         self._automaton = None
 
     def add(self, phrase: str, owner: int, role: str) -> str:
@@ -49,9 +51,7 @@ class PhraseIndex:
         norm = normalize_phrase(phrase.rstrip("*")).strip()
         if not norm:
             return norm
-        if prefix:
-            self._prefix.add(norm)
-        self._owners[norm].append((owner, role))
+        self._owners[norm].append((owner, role, prefix))
         self._automaton = None
         return norm
 
@@ -72,13 +72,9 @@ class PhraseIndex:
             return found
         for end_index, phrase in self._automaton.iter(text):
             start = end_index - len(phrase) + 1
-            occ = Occurrence(start, end_index + 1, phrase)
-            for owner in self._owners[phrase]:
-                found[owner].append(occ)
+            for owner, role, prefix in self._owners[phrase]:
+                found[(owner, role)].append(Occurrence(start, end_index + 1, phrase, prefix))
         return found
-
-    def is_prefix(self, phrase: str) -> bool:
-        return phrase in self._prefix
 
 
 class TextFacts:

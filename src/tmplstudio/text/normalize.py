@@ -26,6 +26,9 @@ _HOMOGLYPHS = str.maketrans({
     "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "і": "i", "ј": "j",
     "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ο": "o", "ρ": "p", "α": "a", "ι": "i", "κ": "k",
     "ν": "v", "τ": "t", "υ": "u", "χ": "x",
+    # Typographic quotes and dashes, so "can’t" matches "can't" and "—" a hyphen.
+    "\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u2032": "'", "\u201c": '"', "\u201d": '"',
+    "\u2013": "-", "\u2014": "-", "\u2212": "-",
 })
 
 # Private-use characters mark rendering provenance (see render/sandbox.py); they are dropped here too.
@@ -94,6 +97,8 @@ def _is_separator(ch: str) -> bool:
 # a r r e s t, a.r.r.e.s.t. The separator must stay the same so a neighbouring one-letter
 # word is not glued on ("A l-a-w-s-u-i-t" is "a lawsuit", not "alawsuit").
 _SPACED_LATIN = re.compile(r"(?<![a-z0-9])[a-z](?P<sep>[ .\-_*·/])[a-z](?:(?P=sep)[a-z]){1,}(?![a-z0-9])")
+# Once a text spaces words out, two-letter words (b e, i s) are spaced out too.
+_SPACED_PAIR = re.compile(r"(?<![a-z0-9])(?<![a-z0-9][ .\-_*·/])[a-z][ .\-_*·/][a-z](?![a-z0-9])(?![ .\-_*·/][a-z0-9])")
 
 
 @dataclass(frozen=True)
@@ -146,18 +151,19 @@ def normalize(text: str) -> Normalized:
             for k in range(m.start(), m.end()):
                 keep[k] = False
         folded, starts, ends = _apply_keep(folded, starts, ends, keep)
+    # Before spaces collapse, so a double space still separates spaced-out words.
+    if _SPACED_LATIN.search(folded):
+        keep = [True] * len(folded)
+        for m in [*_SPACED_LATIN.finditer(folded), *_SPACED_PAIR.finditer(folded)]:
+            for k in range(m.start(), m.end()):
+                if not folded[k].isalpha():
+                    keep[k] = False
+        folded, starts, ends = _apply_keep(folded, starts, ends, keep)
     # Runs of spaces collapse to one space, runs with a line break to one line break, so
     # "Reply  STOP" matches "reply stop" and sentence breaks survive.
     if _SPACE_RUN.search(folded):
         chars, starts, ends = _collapse_space(list(folded), list(starts), list(ends))
         folded = "".join(chars)
-    if _SPACED_LATIN.search(folded):
-        keep = [True] * len(folded)
-        for m in _SPACED_LATIN.finditer(folded):
-            for k in range(m.start(), m.end()):
-                if not folded[k].isalpha():
-                    keep[k] = False
-        folded, starts, ends = _apply_keep(folded, starts, ends, keep)
     return Normalized(text, folded, starts, ends)
 
 

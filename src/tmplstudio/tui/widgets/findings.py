@@ -119,8 +119,9 @@ class FindingsPanel(Vertical):
             options.append(Option(Content.styled(f"Suppressed ({len(suppressed)})", "bold $text-muted"), id="h-suppressed", disabled=True))
             options.extend(Option(self._row(f, dim=True), id=f"f{i}") for i, f in suppressed)
         ol = self.option_list
-        ol.set_options(options)
-        # Keep the same finding highlighted across re-evaluations when it still exists.
+        # Keep the same finding highlighted across re-evaluations when it still exists. This is
+        # not a user's choice, so no Highlighted message: the editor's cursor must not jump
+        # away from where the user is typing.
         target = None
         if previous is not None:
             key = (previous.rule, previous.sample, previous.text)
@@ -128,12 +129,10 @@ class FindingsPanel(Vertical):
                 if (f.rule, f.sample, f.text) == key:
                     target = f"f{i}"
                     break
-        if target is not None:
-            ol.highlighted = ol.get_option_index(target)
-        elif ol.highlighted is not None:
-            ol.highlighted = None
-        if target is None:
-            self._show_detail(None)
+        with ol.prevent(OptionList.OptionHighlighted):
+            ol.set_options(options)
+            ol.highlighted = ol.get_option_index(target) if target is not None else None
+        self._show_detail(self.current)
 
     @staticmethod
     def _row(f: Finding, dim: bool = False) -> Content:
