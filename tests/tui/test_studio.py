@@ -403,3 +403,23 @@ def test_textarea_private_line_cache_still_exists():
     """The one private TextArea attribute the editor relies on (see widgets/editor.py)."""
     area = TextArea()
     assert hasattr(area, "_line_cache") and callable(area._line_cache.clear)
+
+
+async def test_new_findings_do_not_move_the_cursor_while_typing(notice_app):
+    app = notice_app
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.editor.insert("，我们将上门催收", body_end(app))
+        await pilot.pause()
+        await pilot.press("f8")  # the user looks at the finding...
+        await pilot.pause()
+        assert app.editor.selected_text == "上门催收"
+        app.editor.focus()
+        app.editor.move_cursor((BODY_LINE, 0))  # ...then types somewhere else
+        await pilot.press(*"保证收益")  # which adds a finding and rebuilds the list
+        await pilot.pause()
+        assert sorted(rules(app)) == ["guaranteed-return", "visit-threat"]
+        assert app.editor.selection.is_empty
+        assert app.editor.cursor_location == (BODY_LINE, 4)
+        assert app.editor.document.get_line(BODY_LINE).startswith("保证收益【")
+        assert app.findings_panel.current.rule == "visit-threat"  # still highlighted in the list
