@@ -384,6 +384,9 @@ class StudioApp(App[int]):
         editor = self.editor
         if self.current is None or editor.evaluation is None:
             return
+        if editor.evaluated_version != editor.version:
+            self.notify("Still checking the latest edit; try again in a moment.", timeout=2)
+            return  # the fix's offsets belong to an older text
         finding = self._fixable_finding()
         if finding is None:
             self.notify("No quick fix here: highlight a finding marked ⚡fix (f8) first.", timeout=4)

@@ -168,6 +168,7 @@ class TemplateEditor(TextArea):
         self.listener: Callable[["TemplateEditor.Evaluated"], None] | None = None
         self.version = 0
         self.evaluation: Evaluation | None = None
+        self.evaluated_version = -1  # the document version `evaluation` belongs to
         self.last_eval_seconds = 0.0
         self._worker_busy = False
         self._worker_stale = False
@@ -307,6 +308,7 @@ class TemplateEditor(TextArea):
         if version != self.version:
             return  # results for an older text: a newer evaluation is on its way
         self.evaluation = evaluation
+        self.evaluated_version = version
         self.set_findings(evaluation.findings if evaluation is not None else ())
         message = self.Evaluated(self, text, evaluation, error, version)
         if self.listener is not None:
