@@ -56,8 +56,10 @@ SEVERITY_CODES = {"error": "1;31", "warning": "1;33", "info": "1;36"}
 
 def _finding_line(path: str, f: Finding, style: Style) -> str:
     sev = style(f.severity.value, SEVERITY_CODES[f.severity.value])
-    where = style(f"{path}:{f.line}:{f.column}", "1")
+    where = style(f"{f.file or path}:{f.line}:{f.column}", "1")
     sample = f" [sample {f.sample}]" if f.sample else ""
+    if f.path:
+        sample += f" [{f.path}]"
     suppressed = style(f" (suppressed: {f.suppression_reason})", "2") if f.suppressed else ""
     return f"{where} {sev} {style(f.rule, '35')} {f.message}{sample}{suppressed}"
 

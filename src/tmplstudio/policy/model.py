@@ -124,7 +124,9 @@ class Finding:
     fix: TextFix | None = None
     explanation: str = ""
     source: tuple[str, ...] = ()
-    path: str | None = None  # file the span is in, when it is not the template itself (partials)
+    file: str | None = None  # file the span is in, when it is not the template itself (a partial)
+    # The branch conditions that reach this text ("when days > 60"); None on every path.
+    path: str | None = None
 
     def sort_key(self) -> tuple:
         return (self.start, self.end, -self.severity.rank, self.rule, self.sample or "")
@@ -145,4 +147,6 @@ class Finding:
             "suppression_reason": self.suppression_reason,
             "suggestion": self.suggestion,
             "fix": None if self.fix is None else {"start": self.fix.start, "end": self.fix.end, "text": self.fix.text},
+            "path": self.path,
+            "file": self.file,
         }

@@ -1,0 +1,1 @@
+"""One module per `tmplstudio` command; each defines register(subparsers) and ORDER."""

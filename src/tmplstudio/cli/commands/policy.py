@@ -1,0 +1,102 @@
+"""`tmplstudio policy test|list`: work with policy packs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tmplstudio.cli.common import EXIT_FINDINGS, EXIT_OK, display, project
+from tmplstudio.errors import InputError
+
+ORDER = 30
+
+
+def register(sub) -> None:
+    pol = sub.add_parser("policy", help="work with policy packs")
+    pol.set_defaults(func=lambda args: (pol.print_help(), 2)[1])
+    pol_sub = pol.add_subparsers(dest="policy_command", parser_class=type(pol))
+    test = pol_sub.add_parser("test", help="run every rule's hit/ok examples")
+    test.add_argument("packs", nargs="*", help="pack files or ids (default: every loaded pack)")
+    test.add_argument("--verbose", "-v", action="store_true")
+    test.set_defaults(func=run_test)
+    lst = pol_sub.add_parser("list", help="list the loaded packs and their rules")
+    lst.add_argument("--format", choices=("text", "json"), default="text")
+    lst.set_defaults(func=run_list)
+
+
+def select_packs(proj, wanted: list[str]):
+    from tmplstudio.policy.loader import load_pack
+
+    if not wanted:
+        return list(proj.packs)
+    by_id = {p.id: p for p in proj.packs}
+    out = []
+    for item in wanted:
+        if item in by_id:
+            out.append(by_id[item])
+        elif Path(item).exists():
+            out.append(load_pack(Path(item)))
+        else:
+            from tmplstudio.template.meta import did_you_mean
+
+            raise InputError(f"no pack file or id '{item}'{did_you_mean(item, list(by_id))}")
+    return out
+
+
+def run_test(args) -> int:
+    from tmplstudio.cli.report import Style, underline
+    from tmplstudio.policy.selftest import run_pack
+
+    proj = project()
+    packs = select_packs(proj, args.packs)
+    style = Style(sys.stdout)
+    total = failed = 0
+    for pack in packs:
+        result = run_pack(pack)
+        total += len(result.results)
+        failed += len(result.failures)
+        mark = style("ok", "1;32") if not result.failures else style("FAIL", "1;31")
+        print(f"{mark} {pack.id} ({display(Path(pack.path))}): {len(result.results) - len(result.failures)}/{len(result.results)} examples pass")
+        for rule in result.rules_without_examples:
+            print(f"  {style('warning', '1;33')} {rule.id}: no examples; add [rules.examples] hit/ok so the rule is tested")
+        for r in result.failures:
+            where = f"{display(Path(pack.path))}:{r.example.line or r.rule.line or 0}"
+            print(f"  {style('FAIL', '1;31')} {pack.id}/{r.rule.id} ({where})")
+            if r.expect_hit:
+                print("    expected the rule to fire on this text, but it did not:")
+                print("      " + r.example.text.replace("\n", "\n      "))
+                others = sorted({f.rule for f in r.evaluation.findings if not f.suppressed})
+                print(f"    rules that did fire: {', '.join(others) or 'none'}")
+                if r.example.meta:
+                    print(f"    with front matter: {r.example.meta}")
+            else:
+                print("    expected no finding, but the rule fired:")
+                src = r.evaluation.template.source
+                for f in r.rule_findings:
+                    print(underline(src, f.start, f.end, "      "))
+                    print(f"      {f.message}" + (f" [sample {f.sample}]" if f.sample else ""))
+        if args.verbose:
+            for r in result.results:
+                if r.passed:
+                    print(f"  ok {r.rule.id} {'hit' if r.expect_hit else 'ok '} {r.example.text[:60]!r}")
+    print(f"{total - failed} passed, {failed} failed")
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def run_list(args) -> int:
+    proj = project()
+    if args.format == "json":
+        import json
+
+        data = [{"id": p.id, "title": p.title, "version": p.version, "path": p.path, "bundled": p.bundled,
+                 "rules": [{"id": r.id, "kind": r.kind, "severity": r.severity.value, "message": r.message} for r in p.rules]}
+                for p in proj.packs]
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for pack in proj.packs:
+        origin = "bundled" if pack.bundled else display(Path(pack.path))
+        print(f"{pack.id} {pack.version} — {pack.title} ({origin})")
+        for rule in pack.rules:
+            state = "" if rule.enabled else " (disabled)"
+            print(f"  {rule.id:<36} {rule.kind:<12} {rule.severity.value:<8}{state}")
+    return EXIT_OK

@@ -1,0 +1,46 @@
+"""Helpers shared by the command modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tmplstudio.errors import InputError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+def project(policies: list[str] | None = None, no_bundled: bool = False):
+    from tmplstudio.project import Project
+
+    return Project.discover(Path.cwd(), [Path(p) for p in (policies or [])], no_bundled)
+
+
+def collect(paths: list[str], project) -> tuple[list[Path], list[InputError]]:
+    from tmplstudio.project import list_templates
+
+    files: list[Path] = []
+    errors: list[InputError] = []
+    targets = [Path(p) for p in paths] if paths else [project.templates_dir]
+    for target in targets:
+        if target.is_dir():
+            found = list_templates(target)
+            if not found:
+                errors.append(InputError("no templates (*.j2) in this folder", target))
+            files.extend(found)
+        elif target.exists():
+            files.append(target)
+        elif target.is_symlink():
+            errors.append(InputError("broken symbolic link", target))
+        else:
+            hint = " (no templates folder here; pass a path or create templates/)" if not paths else ""
+            errors.append(InputError(f"no such file or folder{hint}", target))
+    return files, errors
+
+
+def display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
