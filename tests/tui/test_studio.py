@@ -423,3 +423,36 @@ async def test_new_findings_do_not_move_the_cursor_while_typing(notice_app):
         assert app.editor.cursor_location == (BODY_LINE, 4)
         assert app.editor.document.get_line(BODY_LINE).startswith("保证收益【")
         assert app.findings_panel.current.rule == "visit-threat"  # still highlighted in the list
+
+
+async def test_switching_templates_keeps_text_and_undo(notice_app, project_dir: Path):
+    other = project_dir / "templates" / "other.j2"
+    other.write_text(NOTICE.replace('id = "notice"', 'id = "other"'), encoding="utf-8")
+    app = notice_app
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.editor.insert("谢谢", body_end(app))
+        await pilot.pause()
+        edited = app.editor.text
+        app.open_path(other)
+        await pilot.pause()
+        assert app.editor.text == other.read_text(encoding="utf-8")
+        app.open_path(project_dir / "templates" / "notice.j2")
+        await pilot.pause()
+        assert app.editor.text == edited and app.current.dirty
+        app.editor.action_undo()
+        await pilot.pause()
+        assert app.editor.text == NOTICE
+
+
+async def test_binary_or_huge_files_are_refused_with_a_message(project_dir: Path):
+    binary = project_dir / "templates" / "blob.j2"
+    binary.write_bytes(b"\x00\x01\x02")
+    app = make_app(project_dir, binary)
+    messages: list[str] = []
+    notify = app.notify
+    app.notify = lambda message, **kw: (messages.append(message), notify(message, **kw))[1]  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.current is None and app.editor.read_only
+        assert any("binary" in m for m in messages)

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Footer, Static, Tab, Tabs, TextArea
+from textual.widgets.text_area import EditHistory
 
 from tmplstudio.errors import InputError
 from tmplstudio.tui.commands import StudioCommands
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from tmplstudio.project import Project
 
 PANELS = ("findings", "preview", "variables")
+MAX_EDIT_BYTES = 1_000_000  # larger files are refused with a message (templates are a few KB)
 # Actions that only make sense on the main screen (not behind a dialog or another screen).
 MAIN_ACTIONS = {
     "save", "new_template", "quick_fix", "next_finding", "prev_finding", "next_sample", "prev_sample",
@@ -54,6 +56,7 @@ class Buffer:
     text: str
     saved_text: str | None  # None: never saved (the file does not exist yet)
     evaluation: Evaluation | None = None
+    history: Any = None  # the editor's undo history for this text, kept while another is open
 
     @property
     def dirty(self) -> bool:
@@ -224,15 +227,14 @@ class StudioApp(App[int]):
     def open_path(self, path: Path) -> None:
         """Open a template (or switch to its buffer if it is open already)."""
         path = Path(path).resolve() if not Path(path).is_absolute() else Path(path)
-        if self.current is not None:
-            self.current.text = self.editor.text
         buf = self.buffers.get(path)
         if buf is None:
             if path.exists():
-                try:
-                    text = path.read_text(encoding="utf-8")
-                except (OSError, UnicodeDecodeError) as exc:
-                    self.notify(f"Cannot open {path.name}: {exc}", severity="error", timeout=8)
+                text, problem = self._read_template(path)
+                if text is None:
+                    self.notify(f"Cannot open {path.name}: {problem}", severity="error", timeout=10)
+                    if self.current is None:
+                        self._show_empty()
                     return
                 buf = Buffer(path, text, text)
                 self._disk_stamp[path] = self._stamp(path)
@@ -244,13 +246,39 @@ class StudioApp(App[int]):
             self.buffers[path] = buf
         self._activate(buf)
 
+    @staticmethod
+    def _read_template(path: Path) -> tuple[str | None, str]:
+        """The file's text, or None and why it cannot be edited here."""
+        try:
+            size = path.stat().st_size
+            if size > MAX_EDIT_BYTES:
+                return None, f"{size // 1024} KB is too large for the editor (check it with `tmplstudio validate`)"
+            data = path.read_bytes()
+        except OSError as exc:
+            return None, exc.strerror or str(exc)
+        if b"\0" in data:
+            return None, "it is a binary file, not a template"
+        try:
+            return data.decode("utf-8"), ""
+        except UnicodeDecodeError:
+            return None, "it is not UTF-8 text"
+
     def _activate(self, buf: Buffer) -> None:
+        editor = self.editor
+        old = self.current
+        if old is not None and old is not buf:
+            old.text, old.history = editor.text, editor.history
         self.current = buf
         self._cursor_to_body = True
-        editor = self.editor
         editor.read_only = False
         editor.last_eval_seconds = 0.0
+        # load_text clears the history object in place: give it a fresh one, then put back the
+        # buffer's own, so undo works across template switches.
+        h = editor.history
+        editor.history = EditHistory(h.max_checkpoints, h.checkpoint_timer, h.checkpoint_max_characters)
         editor.load_text(buf.text)  # posts Changed: evaluation follows
+        if buf.history is not None:
+            editor.history = buf.history
         editor.move_cursor((0, 0))
         if buf.path is not None:
             self.template_list.set_current(buf.path)
@@ -508,8 +536,6 @@ class StudioApp(App[int]):
             self._disk_stamp[path] = self._stamp(path)
         except OSError as exc:
             self.notify(f"Could not create {path}: {exc}. The template is open unsaved.", severity="error", timeout=8)
-        if self.current is not None:
-            self.current.text = self.editor.text
         self.buffers[path] = buf
         if path not in self.template_list.paths:
             self.template_list.set_paths(sorted([*self.template_list.paths, path]))
@@ -577,6 +603,7 @@ class StudioApp(App[int]):
             self.notify(f"Cannot read {buf.path.name}: {exc}", severity="error")
             return
         buf.text = buf.saved_text = text
+        buf.history = None  # the old undo steps do not apply to the disk version
         self._disk_stamp[buf.path] = self._stamp(buf.path)
         if buf is self.current:
             self._activate(buf)
