@@ -47,7 +47,9 @@ Edit a message template on the left; every keystroke re-checks it against the ac
 |---|---|
 {rows}
 
-Suppress a rule for the next line with a Jinja comment: `{{# tmplstudio: allow RULE -- reason #}}`.
+Suppress a rule for the next line with a Jinja comment, `{{# tmplstudio: allow RULE -- reason #}}`,
+or for the whole file with `allow-file`; the reason is required. Suppressed findings stay listed,
+dimmed, under *Suppressed*.
 """
 
 
