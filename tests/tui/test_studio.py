@@ -456,3 +456,16 @@ async def test_binary_or_huge_files_are_refused_with_a_message(project_dir: Path
         await pilot.pause()
         assert app.current is None and app.editor.read_only
         assert any("binary" in m for m in messages)
+
+
+async def test_clicking_a_finding_selects_its_text_in_the_editor(notice_app):
+    app = notice_app
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.editor.insert("，我们将上门催收", body_end(app))
+        await pilot.pause()
+        await pilot.click("#findings-list", offset=(4, 1))  # row 0 is the "Warnings (1)" header
+        await pilot.pause()
+        assert app.editor.selected_text == "上门催收"
+        assert app.focused is app.editor
+        assert "Announcing a visit" in str(app.query_one("#finding-detail").render())
