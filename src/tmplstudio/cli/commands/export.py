@@ -1,0 +1,47 @@
+"""`tmplstudio export --out PACK.zip|FOLDER [--target T] [--strict] [PATH ...]`: the approved pack."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tmplstudio.cli.common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, collect, display, project
+
+ORDER = 50
+
+
+def register(sub) -> None:
+    from tmplstudio.pack.targets import TARGETS
+
+    p = sub.add_parser("export", help="write the approved, clean templates as a verifiable pack (zip or folder)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="template files or folders (default: the project's templates)")
+    p.add_argument("--out", required=True, metavar="PACK.zip|FOLDER", help="a .zip file, or a folder")
+    p.add_argument("--target", choices=TARGETS, default="generic", help="convert for a sending platform (default: generic)")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any template was excluded")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from tmplstudio.pack.digest import sha256_file
+    from tmplstudio.pack.export import build, is_zip_target, write
+
+    proj = project()
+    files, errors = collect(args.paths, proj)
+    for exc in errors:
+        print(f"tmplstudio: error: {exc}", file=sys.stderr)
+    if errors:
+        return EXIT_INPUT
+    out = Path(args.out)
+    result = build(proj, args.target, files)
+    for ex in result.excluded:
+        print(f"excluded {ex.path}: {ex.reason}")
+    if not result.included:
+        print(f"nothing to export: no template is approved, current and clean; {display(out)} was not written", file=sys.stderr)
+        return EXIT_FINDINGS
+    write(result, out)
+    for rel in result.included:
+        print(f"included {rel}")
+    where = f"{display(out)} (sha256 {sha256_file(out)})" if is_zip_target(out) else display(out)
+    print(f"wrote {where}: {len(result.included)} template{'s' if len(result.included) != 1 else ''}, "
+          f"target {args.target}, {len(result.excluded)} excluded")
+    return EXIT_FINDINGS if (args.strict and result.excluded) else EXIT_OK

@@ -1,0 +1,48 @@
+"""`tmplstudio status [PATH ...]`: each template as draft, approved, stale or failing."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from tmplstudio.cli.common import EXIT_INPUT, EXIT_OK, collect, display, project
+
+ORDER = 45
+
+
+def register(sub) -> None:
+    p = sub.add_parser("status", help="approval status of each template: draft, approved, stale or failing")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="template files or folders (default: the project's templates)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from tmplstudio.pack.ledger import iso_utc
+    from tmplstudio.pack.status import project_statuses
+
+    proj = project()
+    files, errors = collect(args.paths, proj)
+    for exc in errors:
+        print(f"tmplstudio: error: {exc}", file=sys.stderr)
+    if errors:
+        return EXIT_INPUT
+    statuses, missing, ledger = project_statuses(proj, files)
+    if args.format == "json":
+        data = {"schema": 1, "ledger": display(ledger.path), "templates": [s.to_json() for s in statuses],
+                "missing": missing}
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    counts: dict[str, int] = {}
+    for s in statuses:
+        counts[s.state] = counts.get(s.state, 0) + 1
+        detail = ""
+        if s.approval is not None:
+            detail = f"approved by {s.approval.approved_by} at {iso_utc(s.approval.approved_at)}"
+        extra = "; ".join(x for x in (s.describe(), detail) if x)
+        print(f"{s.state:<9} {display(s.path)}" + (f"  ({extra})" if extra else ""))
+    for rel in missing:
+        print(f"{'missing':<9} {rel}  (in {display(ledger.path)}, but the file is gone)")
+    summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("approved", "stale", "draft", "failing"))
+    print(f"{len(statuses)} template{'s' if len(statuses) != 1 else ''}: {summary}")
+    return EXIT_OK

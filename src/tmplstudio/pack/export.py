@@ -1,0 +1,256 @@
+"""Exporting approved templates as a verifiable pack (a reproducible zip, or a folder).
+
+A template is included only when it is approved, its approval is not stale (same file bytes,
+same policy-set digest), it has no error finding now, and the target can express it. Every
+other template is reported as excluded with its reason.
+
+Layout of a pack::
+
+    manifest.json                 schema, tool, policy digest, per-template records, file hashes
+    templates/<path>.j2           each template exactly as approved (its SHA-256 is in the ledger)
+    <target>/<id>.json            the converted template (aliyun, tencent, twilio targets)
+
+The zip is reproducible: entries sorted by name, every timestamp set to SOURCE_DATE_EPOCH
+(or 1980-01-01 00:00:00 UTC, the earliest a zip can hold, when unset), permissions 0644,
+deflate at a fixed level, no extra fields or comment. ``manifest.json`` carries no wall-clock
+time, so the same inputs give a byte-identical file.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tmplstudio import __version__
+from tmplstudio.errors import InputError
+from tmplstudio.fileio import atomic_write_bytes
+from tmplstudio.pack.digest import canonical_digest, policy_set, sha256_bytes
+from tmplstudio.pack.ledger import Ledger
+from tmplstudio.pack.status import APPROVED, template_status
+from tmplstudio.pack.targets import TARGETS, Unsupported, convert
+
+MANIFEST = "manifest.json"
+MANIFEST_SCHEMA = 1
+ZIP_EPOCH_MIN = 315532800  # 1980-01-01T00:00:00Z
+FILE_MODE = 0o644
+
+
+@dataclass
+class Excluded:
+    path: str
+    reason: str
+
+
+@dataclass
+class ExportResult:
+    files: dict[str, bytes] = field(default_factory=dict)   # pack path -> content (manifest included)
+    included: list[str] = field(default_factory=list)
+    excluded: list[Excluded] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def source_date_epoch() -> int | None:
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise InputError(f"SOURCE_DATE_EPOCH must be an integer number of seconds, not {raw!r}") from None
+    if value < 0:
+        raise InputError("SOURCE_DATE_EPOCH must not be negative")
+    return value
+
+
+def _preview(rendering) -> dict[str, Any]:
+    stats = rendering.stats
+    out: dict[str, Any] = {"text": rendering.text}
+    if rendering.subject is not None:
+        out["subject"] = rendering.subject
+    if stats is not None:
+        out.update({"chars": stats.chars, "encoding": stats.encoding, "segments": stats.segments})
+    return out
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    """SHA-256 of the manifest's canonical JSON without its own ``digest`` field."""
+    return canonical_digest({k: v for k, v in manifest.items() if k != "digest"})
+
+
+def build(project, target: str = "generic", paths: list[Path] | None = None) -> ExportResult:
+    """Decide what goes into the pack and produce every file's bytes (nothing is written)."""
+    from tmplstudio.pack.approval import read_template, relative
+
+    if target not in TARGETS:
+        raise InputError(f"unknown target '{target}' (choose from {', '.join(TARGETS)})")
+    root = Path(project.templates_dir)
+    ledger = Ledger.load(root)
+    policies = policy_set(project)
+    result = ExportResult()
+    candidates = []
+    for path in (paths if paths is not None else project.template_paths()):
+        rel = relative(root, path)
+        data, text = read_template(path)
+        ev = project.evaluate(text, path)
+        st = template_status(ledger, rel, path, data, ev, policies)
+        if st.state != APPROVED:
+            reason = {"draft": "not approved (draft)", "stale": "approval is stale: " + st.describe(),
+                      "failing": "fails validation now: " + st.describe()}.get(st.state, st.state)
+            result.excluded.append(Excluded(rel, reason))
+            continue
+        line_offset = ev.template.position(ev.template.body_start)[0] - 1
+        try:
+            converted = convert(target, ev, line_offset)
+        except Unsupported as exc:
+            result.excluded.append(Excluded(rel, f"cannot be expressed for {target}: {exc}"))
+            continue
+        candidates.append((rel, data, ev, st, converted))
+
+    by_id: dict[str, list[str]] = {}
+    for rel, _, ev, _, _ in candidates:
+        by_id.setdefault(ev.template.meta.id, []).append(rel)
+    entries = []
+    for rel, data, ev, st, converted in candidates:
+        same = [r for r in by_id[ev.template.meta.id] if r != rel]
+        if same:
+            result.excluded.append(Excluded(rel, f"template id '{ev.template.meta.id}' is also used by {', '.join(same)}"))
+            continue
+        meta = ev.template.meta
+        files: dict[str, str] = {}
+        name = f"templates/{rel}"
+        result.files[name] = data
+        files["source"] = name
+        if converted.filename is not None:
+            payload = converted.file_bytes()
+            result.files[converted.filename] = payload
+            files["target"] = converted.filename
+        variables = [
+            {"name": v, "samples": {s: _json_value(vals.get(v)) for s, vals in meta.samples.items()}}
+            for v in ev.variables
+        ]
+        entry: dict[str, Any] = {
+            "id": meta.id,
+            "path": rel,
+            "sha256": sha256_bytes(data),
+            "title": meta.title,
+            "locale": meta.locale,
+            "channel": meta.channel,
+            "category": meta.category,
+            "providers": list(meta.providers),
+            "variables": variables,
+            "approval": st.approval.to_json() if st.approval is not None else None,
+            "previews": {name_: _preview(r) for name_, r in ev.renders.items()},
+            "files": files,
+        }
+        if converted.filename is not None:
+            entry["target"] = {"name": target, "params": converted.params}
+        entries.append(entry)
+        result.included.append(rel)
+    result.excluded.sort(key=lambda e: e.path)
+
+    manifest: dict[str, Any] = {
+        "schema": MANIFEST_SCHEMA,
+        "tool": "tmplstudio",
+        "version": __version__,
+        "target": target,
+        "policy_digest": policies.digest,
+        "policy_packs": dict(policies.packs),
+        "config_digest": policies.config_digest,
+        "templates": sorted(entries, key=lambda e: e["path"]),
+        "files": {name: sha256_bytes(content) for name, content in sorted(result.files.items())},
+    }
+    epoch = source_date_epoch()
+    if epoch is not None:
+        manifest["source_date_epoch"] = epoch
+    manifest["digest"] = manifest_digest(manifest)
+    result.manifest = manifest
+    result.files[MANIFEST] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return result
+
+
+def zip_bytes(files: dict[str, bytes], epoch: int | None = None) -> bytes:
+    """A reproducible zip of ``files``: sorted entries, fixed timestamps and permissions."""
+    when = max(epoch if epoch is not None else ZIP_EPOCH_MIN, ZIP_EPOCH_MIN)
+    date_time = _dt.datetime.fromtimestamp(when, _dt.timezone.utc).timetuple()[:6]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, so the permission bits below are meaningful
+            info.external_attr = (0o100000 | FILE_MODE) << 16
+            zf.writestr(info, files[name], compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    return buffer.getvalue()
+
+
+def is_zip_target(out: Path) -> bool:
+    return out.suffix.lower() == ".zip"
+
+
+def write(result: ExportResult, out: Path) -> None:
+    """Write the pack atomically: a zip via one atomic file write, a folder via a swap."""
+    out = Path(out)
+    if is_zip_target(out):
+        if out.is_dir():
+            raise InputError("is a folder; give a .zip file name or a folder without .zip", out)
+        if not out.parent.exists():
+            raise InputError("the folder for the pack does not exist", out.parent)
+        try:
+            atomic_write_bytes(out, zip_bytes(result.files, source_date_epoch()))
+        except OSError as exc:
+            raise InputError(f"cannot write the pack: {exc.strerror or exc}", out) from None
+        return
+    _write_folder(result.files, out)
+
+
+def _write_folder(files: dict[str, bytes], out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder", out)
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise InputError("folder is not empty and holds no previous export (manifest.json); choose another", out)
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.exists():
+        raise InputError("the parent folder does not exist", parent)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+    except OSError as exc:
+        raise InputError(f"cannot write the pack: {exc.strerror or exc}", out) from None
+    old = None
+    try:
+        for name, content in sorted(files.items()):
+            target = staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(target, content)
+            os.chmod(target, FILE_MODE)
+        os.chmod(staging, 0o755)
+        if out.exists():
+            old = parent / f".{out.name}.old-{os.getpid()}"
+            os.replace(out, old)
+        os.replace(staging, out)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if old is not None and old.exists() and not out.exists():
+            os.replace(old, out)
+        raise InputError(f"cannot write the pack: {exc.strerror or exc}", out) from None
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
