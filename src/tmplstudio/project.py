@@ -156,7 +156,30 @@ class Project:
         return list_templates(folder or self.templates_dir)
 
     def evaluate(self, source: str, path: Path | str) -> Evaluation:
-        return evaluate(source, str(path), self.packs, self.config.rules, self.config.locale, self._ruleset_cache)
+        return evaluate(source, str(path), self.packs, self.config.rules, self.config.locale, self._ruleset_cache,
+                        loader=self.load_partial)
+
+    def load_partial(self, name: str, including: str) -> tuple[str, str] | None:
+        """A partial named in include/import/extends: looked up in the templates folder, then
+        next to the including file; never outside those folders."""
+        from tmplstudio.template.source import read_template_file
+
+        roots = [self.templates_dir]
+        if including and not including.startswith("<"):
+            roots.append(Path(including).parent)
+        for root in roots:
+            try:
+                root = root.resolve()
+                candidate = (root / name).resolve()
+            except (OSError, RuntimeError):
+                continue
+            if not candidate.is_relative_to(root) or not candidate.is_file():
+                continue
+            try:
+                return str(candidate), read_template_file(candidate)
+            except InputError:
+                return None
+        return None
 
     def rules_by_id(self, rule_id: str) -> list[Rule]:
         return [r for p in self.packs for r in p.rules if r.id == rule_id]

@@ -16,6 +16,7 @@ from tmplstudio.policy.matching import Occurrence, PhraseIndex
 from tmplstudio.policy.model import Finding, Pack, Rule, Severity, TextFix
 from tmplstudio.policy.units import Unit, make_unit
 from tmplstudio.render import sourcemap
+from tmplstudio.render.paths import PathSet, enumerate_paths
 from tmplstudio.render.sandbox import describe_error, render_chunks
 from tmplstudio.template.meta import TemplateMeta, did_you_mean
 from tmplstudio.template.source import Template, parse_template
@@ -30,6 +31,11 @@ ENGINE_RULES = {
     "sandbox": "The template tried something the sandbox does not allow.",
     "suppression": "A suppression comment is incomplete.",
     "policy-timeout": "A policy pattern took too long and was stopped.",
+    "too-many-paths": "Too many paths through the template to check each one.",
+    "missing-partial": "An included or imported partial cannot be found.",
+    "include-cycle": "A partial includes itself.",
+    "macro-recursion": "A macro calls itself.",
+    "dynamic-include": "An include whose name is computed cannot be checked.",
 }
 _SUPPRESS = re.compile(r"^\s*tmplstudio:\s*(allow|allow-file)\s+([a-z0-9\-,\s]+?)\s*(?:--\s*(.*?))?\s*$", re.S)
 
@@ -148,6 +154,9 @@ class EvalContext:
         self.variables = variables
         self._occ: dict[int, dict] = {}
         self.timeouts: list[tuple[Rule, str]] = []
+        self.pathset: PathSet | None = None
+        self.scans: list[sourcemap.Scan] = [scan]
+        self._required_units: list[Unit] | None = None
         self._creditors = [n for n in template.meta.creditor_name]
 
     def occurrences(self, unit: Unit) -> dict[tuple[int, str], list[Occurrence]]:
@@ -166,6 +175,12 @@ class EvalContext:
                         start = text.find(n, start + 1)
             self._occ[key] = found
         return self._occ[key]
+
+    def required_path_units(self) -> list[Unit]:
+        """One unit per distinct path, {{ }} filled with the first sample's value where simple."""
+        if self._required_units is None:
+            self._required_units = path_units(self, substitute=True) if self.pathset and self.pathset.paths else []
+        return self._required_units
 
     def finditer(self, pattern: str, text: str):
         """Matches of a policy pattern, bounded in time where the pattern could backtrack."""
@@ -218,8 +233,78 @@ class EvalContext:
         return start, end
 
 
+def _simple_value(expr, values: dict[str, Any]) -> str | None:
+    """The text a `{{ name }}` or `{{ name | mask }}` prints for ``values``; None if not that simple."""
+    from jinja2 import nodes
+
+    from tmplstudio.render.sandbox import mask
+
+    masked = False
+    while isinstance(expr, nodes.Filter) and expr.name == "mask":
+        masked, expr = True, expr.node
+    if isinstance(expr, nodes.Name) and expr.name in values:
+        text = str(values[expr.name])
+        return mask(text) if masked else text
+    return None
+
+
+def path_units(ctx: "EvalContext", substitute: bool = False, longest: bool = False) -> list[Unit]:
+    """Units for the enumerated paths: literal text joined across tags, {{ }} as placeholders
+    (or, with ``substitute``, the first sample's value; with ``longest``, the longest sample
+    value or the declared max_len)."""
+    ps = ctx.pathset
+    if ps is None or not ps.paths:
+        return []
+    samples = list(ctx.template.meta.samples.values())
+    first = samples[0] if samples else {}
+    declared = ctx.template.meta.variables
+    units: list[Unit] = []
+    seen: set[str] = set()
+    for path in ps.paths:
+        chars: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        files: list[int] = []
+        for seg in path.segs:
+            sc = ctx.scans[seg.file]
+            if seg.kind == "data":
+                d = sc.data[seg.index]
+                for k, ch in enumerate(d.text):
+                    chars.append(ch)
+                    starts.append(sc.offset(d.rel + k))
+                    ends.append(sc.offset(d.rel + k + 1))
+                    files.append(seg.file)
+                continue
+            tag = sc.vars[seg.index]
+            text = sourcemap.PLACEHOLDER
+            expr = sc.exprs[seg.index] if seg.index < len(sc.exprs) else None
+            if expr is not None and longest:
+                values = [v for v in (_simple_value(expr, s) for s in samples) if v is not None]
+                text = max(values, key=len) if values else ""
+                names = [n for n in tag.names if n in declared and isinstance(declared[n].get("max_len"), int)]
+                if names:
+                    want = max(declared[n]["max_len"] for n in names)
+                    text = text + ("某" if ctx.template.meta.language == "zh" else "x") * max(0, want - len(text))
+            elif expr is not None and substitute:
+                text = _simple_value(expr, first) or sourcemap.PLACEHOLDER
+            for ch in text:
+                chars.append(ch)
+                starts.append(tag.start)
+                ends.append(tag.end)
+                files.append(seg.file)
+        joined = "".join(chars)
+        if joined in seen:
+            continue
+        seen.add(joined)
+        unit = make_unit(path.label or "path", None, joined, source_starts=tuple(starts), source_ends=tuple(ends),
+                         files=tuple(files), label=path.label)
+        units.append(unit)
+    return units
+
+
 def _finding(template: Template, rule_id: str, pack: str, severity: Severity, message: str, start: int, end: int,
-             text: str | None = None, sample: str | None = None, rule: Rule | None = None, fix: TextFix | None = None) -> Finding:
+             text: str | None = None, sample: str | None = None, rule: Rule | None = None, fix: TextFix | None = None,
+             file: str | None = None) -> Finding:
     start = max(0, min(start, len(template.source)))
     end = max(start, min(end, len(template.source)))
     line, col = template.position(start)
@@ -229,7 +314,7 @@ def _finding(template: Template, rule_id: str, pack: str, severity: Severity, me
         line=line, column=col, end_line=end_line, end_column=end_col,
         text=template.source[start:end] if text is None else text, sample=sample,
         suggestion=rule.suggestion if rule else None, fix=fix,
-        explanation=rule.explanation if rule else "", source=rule.source if rule else (),
+        explanation=rule.explanation if rule else "", source=rule.source if rule else (), file=file,
     )
 
 
@@ -261,6 +346,27 @@ def _text_fix(rule: Rule, start: int, end: int, matched: str) -> TextFix | None:
     if rule.fix.replace is not None:
         return TextFix(start, end, rule.fix.replace)
     return None
+
+
+def _node_span(ctx: EvalContext, file: int, node) -> tuple[int, int]:
+    """Source span of the `{% %}` tag holding a node (Jinja nodes know only their line)."""
+    sc = ctx.scans[file]
+    body = sc.body.replace("\r\n", "\n").replace("\r", "\n")
+    rel = 0
+    for _ in range(max(getattr(node, "lineno", 1), 1) - 1):
+        nl = body.find("\n", rel)
+        if nl < 0:
+            break
+        rel = nl + 1
+    line_end = body.find("\n", rel)
+    line_end = len(body) if line_end < 0 else line_end
+    open_tag = body.find("{%", rel, line_end)
+    if open_tag < 0:
+        open_tag = body.find("{{", rel, line_end)
+    start = open_tag if open_tag >= 0 else rel
+    close = body.find("}", start)
+    end = min(close + 2, line_end) if close >= 0 else line_end
+    return sc.offset(start), sc.offset(max(end, start))
 
 
 def _render_samples(template: Template, scan: sourcemap.Scan) -> tuple[dict[str, Rendering], list[Unit], list[tuple[str, str, str]]]:
@@ -385,8 +491,17 @@ def _suppressions(template: Template, scan: sourcemap.Scan, known: set[str]) -> 
 
 
 def evaluate(source: str, path: str, packs: Iterable[Pack], overrides: dict[str, str] | None = None,
-             default_locale: str | None = None, ruleset_cache: dict | None = None) -> Evaluation:
-    overrides = overrides or {}
+             default_locale: str | None = None, ruleset_cache: dict | None = None,
+             loader=None) -> Evaluation:
+    """Check ``source``. ``loader(name, including_path) -> (path, text) | None`` finds partials
+    for include/import/extends, at render time and for path analysis."""
+    from tmplstudio.render.sandbox import partial_loader
+
+    with partial_loader(loader, path):
+        return _evaluate(source, path, packs, overrides or {}, default_locale, ruleset_cache, loader)
+
+
+def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loader) -> Evaluation:
     template = parse_template(source, path, default_locale)
     meta = template.meta
     findings: list[Finding] = []
@@ -435,6 +550,38 @@ def evaluate(source: str, path: str, packs: Iterable[Pack], overrides: dict[str,
     missing = {v: s for v, s in missing.items() if s}
     subject_units = _subject_unit(template)
     ctx = EvalContext(template, scan, view, ruleset, source_unit, sample_units, subject_units, variables)
+    source_unit.tokens = view.tokens
+    partial_units: list[Unit] = []
+    partial_templates: dict[int, Template] = {}
+    walk_units: list[Unit] = []
+    if scan.tree is not None:
+        pathset = enumerate_paths(scan, path, loader)
+        ctx.pathset = pathset
+        for k, partial in enumerate(pathset.partials, start=1):
+            ctx.scans.append(partial.scan)
+            partial_templates[k] = parse_template(partial.source, partial.path)
+            pview = sourcemap.literal_view(partial.scan)
+            partial_units.append(make_unit(f"partial {partial.name}", None, pview.text, source_starts=pview.starts,
+                                           source_ends=pview.ends, file=k, tokens=pview.tokens))
+        for problem in pathset.problems:
+            s0, e0 = _node_span(ctx, problem.file, problem.node)
+            sev = Severity.WARNING if problem.rule in ("dynamic-include", "macro-recursion") else Severity.ERROR
+            findings.append(_finding(partial_templates.get(problem.file, template), problem.rule, ENGINE_PACK, sev,
+                                     problem.message, s0, e0, file=partial_templates[problem.file].path if problem.file else None))
+        if pathset.too_many:
+            s0, e0 = ctx.body_line_span()
+            findings.append(_finding(template, "too-many-paths", ENGINE_PACK, Severity.WARNING,
+                                     "more than 1,024 paths through this template: each branch's text is checked on its own, "
+                                     "but required elements and length are not checked per path", s0, e0))
+        elif pathset.branching or pathset.partials:
+            walk_units = path_units(ctx)
+
+    def label_of(unit: Unit, rs: int) -> str | None:
+        if unit.label is not None or not ctx.pathset:
+            return unit.label
+        idx = unit.tokens[rs] if rs < len(unit.tokens) else -1
+        conds = ctx.pathset.data_conds.get((unit.file, idx), ())
+        return " and ".join(conds) if conds else None
 
     hits: list[Hit] = []
     for i, rule in enumerate(rules):
@@ -442,34 +589,39 @@ def evaluate(source: str, path: str, packs: Iterable[Pack], overrides: dict[str,
             continue
         if rule.kind in TEXT_KINDS:
             check = TEXT_KINDS[rule.kind]
-            source_spans: set[tuple[int, int]] = set()
-            for unit in [source_unit, *subject_units, *sample_units]:
+            source_spans: set[tuple[int, int, int]] = set()
+            for unit in [source_unit, *partial_units, *subject_units, *sample_units, *walk_units]:
                 raw_spans = rule.kind == "pattern" and rule.params.get("match_on") == "original"
                 for ns, ne in check(i, rule, unit, ctx):
                     rs, re_ = (ns, ne) if raw_spans else unit.raw_span(ns, ne)
                     s, e, literal = unit.source_span_raw(rs, re_)
+                    file = unit.file_at(rs)
                     matched = unit.raw[rs:re_]
                     sev = _escalated(rule, unit, None if raw_spans else (ns, ne), ctx, i)
                     if unit.is_render:
                         renders[unit.sample].spans.append(RenderSpan(rs, re_, sev, rule.id))
-                        if literal and (s, e) in source_spans:
-                            continue
-                    else:
-                        source_spans.add((s, e))
+                        if not literal and s == e == 0:
+                            continue  # text from an included partial: its own unit reports it
+                    key = (file, s, e)
+                    if literal and key in source_spans:
+                        continue
+                    if literal:
+                        source_spans.add(key)
                     sample = unit.sample if (unit.is_render and not literal) else None
-                    if unit.is_render and literal:
-                        sample = None
-                        source_spans.add((s, e))
-                    hits.append(Hit(rule, s, e, matched, sample, sev, fix=_text_fix(rule, s, e, matched) if literal else None,
-                                    unit=unit, norm_span=(ns, ne), literal=literal))
+                    hits.append(Hit(rule, s, e, matched, sample, sev, fix=_text_fix(rule, s, e, matched) if literal and file == 0 else None,
+                                    unit=unit, norm_span=(ns, ne), literal=literal, file=file,
+                                    path=None if sample else label_of(unit, rs)))
         else:
             for hit in OTHER_KINDS[rule.kind](i, rule, ctx):
                 hits.append(hit)
 
     for hit in hits:
-        sev = hit.severity
-        findings.append(_finding(template, hit.rule.id, hit.rule.pack_id, sev, hit.message or hit.rule.message,
-                                 hit.start, hit.end, text=hit.text, sample=hit.sample, rule=hit.rule, fix=hit.fix))
+        where = partial_templates.get(hit.file, template)
+        f = _finding(where, hit.rule.id, hit.rule.pack_id, hit.severity, hit.message or hit.rule.message,
+                     hit.start, hit.end, text=hit.text, sample=hit.sample, rule=hit.rule, fix=hit.fix,
+                     file=where.path if hit.file else None)
+        f.path = hit.path
+        findings.append(f)
 
     statically_missing = {s for v in missing.values() for s in v}
     covered_by_rule = any(r.kind == "variables" and "samples" in r.params.get("checks", []) and when_matches(r.when, meta) for r in rules)
@@ -487,9 +639,7 @@ def evaluate(source: str, path: str, packs: Iterable[Pack], overrides: dict[str,
     file_wide, per_line, problems = _suppressions(template, scan, known)
     findings.extend(problems)
     for f in findings:
-        if f.pack == ENGINE_PACK and f.rule in ("suppression", "front-matter", "jinja-syntax"):
-            pass
-        reason = file_wide.get(f.rule) or per_line.get((f.line, f.rule))
+        reason = file_wide.get(f.rule) or (None if f.file else per_line.get((f.line, f.rule)))
         if reason:
             f.suppressed = True
             f.suppression_reason = reason

@@ -36,6 +36,8 @@ class Hit:
     unit: "Unit | None" = None
     norm_span: tuple[int, int] | None = None
     literal: bool = True
+    file: int = 0               # 0: the template; k: partial k
+    path: str | None = None     # branch conditions leading to the hit
 
 
 # ---------------------------------------------------------------- text kinds
@@ -180,7 +182,9 @@ def _present(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> bool:
     candidates: list[tuple[int, int]] = []
     occs = ctx.occurrences(unit).get((i, "any"), [])
     for occ in occs:
-        occ2 = unit.facts.edge_ok(occ, occ.prefix, True)
+        # Required phrases are looked for as written: Chinese word boundaries would only turn a
+        # present element into a false "missing" (…催收回T退订 segments as 收回).
+        occ2 = unit.facts.edge_ok(occ, occ.prefix, False)
         if occ2:
             candidates.append((occ2.start, occ2.end))
     for pattern in rule.params.get("patterns", []):
@@ -199,10 +203,12 @@ def _present(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> bool:
 
 
 def check_required(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
-    renders = [u for u in ctx.sample_units]
-    units = renders or [ctx.source_unit]
+    """The element must be in every sample's rendering and on every path through the template."""
+    paths = ctx.required_path_units()
+    units = ctx.sample_units or ([] if paths else [ctx.source_unit])
     missing = [u for u in units if not _present(i, rule, u, ctx)]
-    if not missing:
+    path_missing = [u for u in paths if not _present(i, rule, u, ctx)]
+    if not missing and not path_missing:
         return []
     position = rule.params.get("position", "anywhere")
     start, end = ctx.body_line_span(last=(position == "end"))
@@ -215,7 +221,14 @@ def check_required(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
             at = ctx.body_content_end()
             fix = TextFix(at, at, rule.fix.append)
     text = ctx.template.source[start:end]
-    if len(missing) == len(units):
+    if path_missing and len(path_missing) < len(paths):
+        # Some paths have it, some do not: name the paths that lack it.
+        out = []
+        for u in path_missing[:5]:
+            out.append(Hit(rule, start, end, text, None, rule.severity, fix=None, path=u.label,
+                           message=f"{rule.message} (missing on the path {u.label or 'without conditions'})"))
+        return out
+    if (units and len(missing) == len(units)) or path_missing:
         return [Hit(rule, start, end, text, None, rule.severity, fix=fix)]
     return [Hit(rule, start, end, text, u.sample, rule.severity, fix=fix) for u in missing]
 
@@ -320,12 +333,19 @@ def _block_using(name: str, ctx: "EvalContext") -> tuple[int, int]:
 
 
 def check_length(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
+    """Length and SMS parts of each sample, and of the longest path at the longest values."""
+    from tmplstudio.policy.engine import path_units
     from tmplstudio.text.sms import sms_stats
 
     counting = rule.params.get("counting", "gsm")
     worst: tuple[int, Hit] | None = None
     # Without samples, measure the literal text (each {{ }} counted as one character).
-    for unit in ctx.sample_units or [ctx.source_unit]:
+    candidates = [(u, False) for u in (ctx.sample_units or [ctx.source_unit])]
+    if ctx.pathset and ctx.pathset.paths and (ctx.template.meta.samples or ctx.template.meta.variables):
+        longest = max(path_units(ctx, longest=True), key=lambda u: sms_stats(u.raw, counting).units, default=None)
+        if longest is not None:
+            candidates.append((longest, True))
+    for unit, synthetic in candidates:
         stats = sms_stats(unit.raw, counting)
         for limit in rule.params["limits"]:
             sev = Severity(limit.get("severity", rule.severity.value))
@@ -337,10 +357,17 @@ def check_length(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
                 over = (f"{stats.segments} SMS parts ({stats.encoding}, {stats.chars} characters); the limit is {limit['segments']}", limit["segments"] * per)
             if over is None:
                 continue
-            start, end = ctx.overflow_span(unit, over[1])
-            hit = Hit(rule, start, end, ctx.template.source[start:end][:40], unit.sample, sev,
-                      message=f"{rule.message}: {over[0]}")
-            score = sev.rank * 1_000_000 + stats.units
+            if synthetic:
+                start, end = ctx.body_line_span(last=True)
+                where = f" on the path {unit.label}" if unit.label else ""
+                message = f"{rule.message}: the longest message{where}, with the longest sample values and declared max_len, is {over[0]}"
+                hit = Hit(rule, start, end, ctx.template.source[start:end][:40], None, sev, message=message, path=unit.label)
+                score = sev.rank * 1_000_000 + stats.units - 1  # a real sample wins a tie
+            else:
+                start, end = ctx.overflow_span(unit, over[1])
+                hit = Hit(rule, start, end, ctx.template.source[start:end][:40], unit.sample, sev,
+                          message=f"{rule.message}: {over[0]}")
+                score = sev.rank * 1_000_000 + stats.units
             if worst is None or score > worst[0]:
                 worst = (score, hit)
     return [worst[1]] if worst else []

@@ -28,6 +28,15 @@ class Unit:
     source_ends: tuple[int, ...] | None = None
     origins: list[Origin] | None = None
     vars: list[VarTag] = field(default_factory=list)
+    file: int = 0                        # 0: the template; k: partial k (literal units)
+    files: tuple[int, ...] | None = None  # per raw character, for path units that cross files
+    tokens: tuple[int, ...] = ()          # per raw character: data token index or -1
+    label: str | None = None              # a path unit's conditions
+
+    def file_at(self, raw_index: int) -> int:
+        if self.files is not None and self.files:
+            return self.files[min(raw_index, len(self.files) - 1)]
+        return self.file
 
     @property
     def is_render(self) -> bool:
@@ -49,6 +58,10 @@ class Unit:
                 return 0, 0, True
             rs = min(rs, len(self.source_starts) - 1)
             re_ = max(min(re_, len(self.source_ends)), rs + 1)
+            if self.files is not None:  # clip a span that runs into another file
+                f0 = self.files[rs]
+                while re_ - 1 > rs and self.files[re_ - 1] != f0:
+                    re_ -= 1
             return self.source_starts[rs], self.source_ends[re_ - 1], True
         lo: int | None = None
         hi: int | None = None

@@ -20,7 +20,9 @@ import threading
 import time
 from typing import Any, Iterable
 
-from jinja2 import StrictUndefined, nodes
+from contextlib import contextmanager
+
+from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound, nodes
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -104,8 +106,36 @@ class TemplateSandbox(SandboxedEnvironment):
         return super().call_binop(context, operator_name, left, right)
 
 
+class _PartialLoader(BaseLoader):
+    """Finds partials for include/import/extends through the loader of the evaluation running
+    on this thread (the engine is shared by projects with different template folders)."""
+
+    def get_source(self, environment, template):  # noqa: ANN001 - Jinja signature
+        find = getattr(_state, "loader", None)
+        found = find(template, getattr(_state, "including", "")) if find else None
+        if found is None:
+            raise TemplateNotFound(template)
+        path, source = found
+        from tmplstudio.template.frontmatter import split
+
+        sp = split(source)
+        body = source[sp.body_start:] if sp.has_front_matter else source
+        return body, path, lambda: False
+
+
+@contextmanager
+def partial_loader(loader, including: str = ""):
+    previous = getattr(_state, "loader", None), getattr(_state, "including", "")
+    _state.loader, _state.including = loader, including
+    try:
+        yield
+    finally:
+        _state.loader, _state.including = previous
+
+
 def make_environment() -> TemplateSandbox:
-    env = TemplateSandbox(undefined=StrictUndefined, autoescape=False)  # like Jinja: the file's final newline is not part of the message
+    # cache_size=0: partials are looked up per evaluation, never from another project's cache.
+    env = TemplateSandbox(undefined=StrictUndefined, autoescape=False, loader=_PartialLoader(), cache_size=0)
     env.globals.pop("lipsum", None)
     env.filters["mask"] = mask
     env.filters["_tmplstudio_guard"] = _guard

@@ -92,6 +92,7 @@ class View:
     text: str
     starts: tuple[int, ...]
     ends: tuple[int, ...]
+    tokens: tuple[int, ...] = ()   # per character: index of its data token, or -1 (tags)
 
 
 def _line_offset(text: str, base: int, lineno: int) -> int:
@@ -199,6 +200,9 @@ class Skeleton:
         self.names: list[nodes.Name] = []
         self.loops: list[nodes.For] = []
         self.compiled = None  # (template, traceable), built on first render
+        # id(node) -> index of its data token / {{ }} tag (path enumeration needs both).
+        self.data_ids: dict[int, int] = {}
+        self.var_ids: dict[int, int] = {}
         stack: list[nodes.Node] = [tree]
         while stack:  # one walk, in document order
             node = stack.pop()
@@ -210,6 +214,15 @@ class Skeleton:
             elif isinstance(node, nodes.For):
                 self.loops.append(node)
             stack.extend(reversed(list(node.iter_child_nodes())))
+        di = vi = 0
+        for output in self.outputs:
+            for child in output.nodes:
+                if isinstance(child, nodes.TemplateData):
+                    self.data_ids[id(child)] = di
+                    di += 1
+                else:
+                    self.var_ids[id(child)] = vi
+                    vi += 1
 
 
 class _LRU:
@@ -283,6 +296,7 @@ def literal_view(result: Scan) -> View:
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
+    tokens: list[int] = []
     for kind, i in result.order:
         if kind == "data":
             d = result.data[i]
@@ -290,17 +304,20 @@ def literal_view(result: Scan) -> View:
                 chars.append(ch)
                 starts.append(result.offset(d.rel + k))
                 ends.append(result.offset(d.rel + k + 1))
+                tokens.append(i)
         elif kind == "var":
             v = result.vars[i]
             chars.append(PLACEHOLDER)
             starts.append(v.start)
             ends.append(v.end)
+            tokens.append(-1)
         else:
             s, e = result.blocks[i]
             chars.append("\n")
             starts.append(s)
             ends.append(e)
-    return View("".join(chars), tuple(starts), tuple(ends))
+            tokens.append(-1)
+    return View("".join(chars), tuple(starts), tuple(ends), tuple(tokens))
 
 
 def compile_traced(result: Scan):
@@ -342,6 +359,7 @@ def _compile_skeleton(skeleton: "Skeleton", n_data_tokens: int, n_var_tags: int)
             for child in output.nodes:
                 if isinstance(child, nodes.TemplateData):
                     lookup = nodes.Getitem(nodes.Name(DATA_VAR, "load"), nodes.Const(di), "load", lineno=child.lineno)
+                    skeleton.data_ids[id(lookup)] = di
                     new_nodes.append(lookup)
                     di += 1
                 else:
