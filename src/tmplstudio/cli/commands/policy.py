@@ -1,4 +1,4 @@
-"""`tmplstudio policy test|list`: work with policy packs."""
+"""`tmplstudio policy test|list|lint`: work with policy packs."""
 
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ def register(sub) -> None:
     lst = pol_sub.add_parser("list", help="list the loaded packs and their rules")
     lst.add_argument("--format", choices=("text", "json"), default="text")
     lst.set_defaults(func=run_list)
+    lint = pol_sub.add_parser("lint", help="report every problem in policy packs (unknown keys, bad regexes, "
+                                           "phrases that can never match, failing examples, ...)")
+    lint.add_argument("packs", nargs="*", help="pack files, folders or ids (default: the bundled packs and the project's own)")
+    lint.set_defaults(func=run_lint)
 
 
 def select_packs(proj, wanted: list[str]):
@@ -100,3 +104,79 @@ def run_list(args) -> int:
             state = "" if rule.enabled else " (disabled)"
             print(f"  {rule.id:<36} {rule.kind:<12} {rule.severity.value:<8}{state}")
     return EXIT_OK
+
+
+def _default_pack_files() -> list[Path]:
+    """The files `validate` would load, found without loading them (lint must read broken packs too)."""
+    from tmplstudio.policy.loader import find_packs
+    from tmplstudio.project import bundled_pack_dir, find_config, parse_config
+
+    found = find_config(Path.cwd().resolve())
+    config = parse_config(*found) if found else None
+    files: list[Path] = []
+    if config is None or config.bundled:
+        files += find_packs(bundled_pack_dir())
+    for entry in config.policies if config else []:
+        if entry.is_dir():
+            files += find_packs(entry)
+        elif entry.is_file():
+            files.append(entry)
+        else:
+            raise InputError("policy folder or file does not exist", entry)
+    return files
+
+
+def _pack_id_of(path: Path) -> str | None:
+    import tomllib
+
+    try:
+        header = tomllib.loads(path.read_text(encoding="utf-8-sig")).get("pack")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return header.get("id") if isinstance(header, dict) else None
+
+
+def lint_targets(wanted: list[str]) -> list[Path]:
+    from tmplstudio.policy.loader import find_packs
+
+    if not wanted:
+        return _default_pack_files()
+    files: list[Path] = []
+    by_id: dict[str, Path] | None = None
+    for item in wanted:
+        path = Path(item)
+        if path.is_dir():
+            found = find_packs(path)
+            if not found:
+                raise InputError("no policy packs (*.toml) in this folder", path)
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            if by_id is None:
+                by_id = {pid: f for f in _default_pack_files() if (pid := _pack_id_of(f))}
+            if item not in by_id:
+                from tmplstudio.template.meta import did_you_mean
+
+                raise InputError(f"no pack file, folder or id '{item}'{did_you_mean(item, list(by_id))}")
+            files.append(by_id[item])
+    return list(dict.fromkeys(files))
+
+
+def run_lint(args) -> int:
+    from tmplstudio.cli.report import Style
+    from tmplstudio.policy.lint import ERROR, lint_paths
+
+    results = lint_paths(lint_targets(args.packs))
+    style = Style(sys.stdout)
+    colours = {"error": "1;31", "warning": "1;33"}
+    errors = warnings = 0
+    for res in results:
+        for p in res.problems:
+            print(f"{display(Path(p.path))}:{p.line or 1}: {style(p.level, colours[p.level])} {style(p.code, '35')} {p.message}")
+        errors += res.errors
+        warnings += res.warnings
+    n = len(results)
+    summary = f"{n} pack{'s' if n != 1 else ''} linted: {errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
+    print(style(summary, "1;31" if errors else ("1;33" if warnings else "1;32")))
+    return EXIT_FINDINGS if errors else EXIT_OK
