@@ -19,7 +19,7 @@ from tmplstudio.policy.model import RULE_KINDS, Escalation, Example, Fix, Pack, 
 from tmplstudio.template.meta import did_you_mean
 
 PACK_KEYS = ("id", "title", "version", "description", "locales", "channels", "jurisdictions", "providers", "categories", "sources")
-RULE_COMMON = ("id", "kind", "severity", "message", "explanation", "source", "suggestion", "fix", "when", "escalate", "examples", "enabled")
+RULE_COMMON = ("id", "variant", "kind", "severity", "message", "explanation", "source", "suggestion", "fix", "when", "escalate", "examples", "enabled")
 KIND_KEYS: dict[str, tuple[str, ...]] = {
     "phrases": ("phrases", "allow", "not_after", "not_before", "context", "boundary"),
     "near": ("groups", "within", "ordered", "allow", "not_after", "not_before", "context", "boundary"),
@@ -184,13 +184,15 @@ def build_pack(data: dict[str, Any], path: Path, text: str = "", bundled: bool =
     if not isinstance(raw_rules, list):
         raise fail("'rules' must be an array of tables: [[rules]]")
     rules: list[Rule] = []
-    seen: set[str] = set()
+    seen: dict[str, list[str | None]] = {}
     for index, raw in enumerate(raw_rules):
         line = lines.rule(index)
         rule = _build_rule(raw, pack_id, index, lines, fail, str_list)
-        if rule.id in seen:
-            raise fail(f"duplicate rule id '{rule.id}' in pack '{pack_id}'", line)
-        seen.add(rule.id)
+        variants = seen.setdefault(rule.id, [])
+        if variants and (rule.variant is None or None in variants or rule.variant in variants):
+            raise fail(f"duplicate rule id '{rule.id}' in pack '{pack_id}'; when one rule needs several matchers or "
+                       f"conditions, give each entry a distinct `variant = \"...\"`", line)
+        variants.append(rule.variant)
         rules.append(rule)
     return Pack(
         id=pack_id,
@@ -262,7 +264,16 @@ def _build_rule(raw: Any, pack_id: str, index: int, lines: _RuleLines, fail, str
         ok_examples=_build_examples(raw.get("examples"), "ok", where, examples_line, fail),
         enabled=bool(raw.get("enabled", True)),
         line=line,
+        variant=_variant(raw.get("variant"), where, fail, line),
     )
+
+
+def _variant(value: Any, where: str, fail, line) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _ID.match(value):
+        raise fail(f"{where}: variant must be a short kebab-case name, e.g. \"initial\"", line)
+    return value
 
 
 def _check_params(kind: str, params: dict[str, Any], where: str, line_of, fail, str_list) -> None:

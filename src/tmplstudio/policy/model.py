@@ -71,10 +71,18 @@ class Rule:
     ok_examples: tuple[Example, ...] = ()
     enabled: bool = True
     line: int | None = None  # line of the rule in its pack file
+    # Entries of one pack may share an id when each has a distinct variant: one rule (one id for
+    # suppressions and config) with several matchers or conditions, e.g. the initial and the
+    # subsequent form of the debt-collector disclosure.
+    variant: str | None = None
 
     @property
     def key(self) -> str:
         return f"{self.pack_id}/{self.id}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} ({self.variant})" if self.variant else self.id
 
 
 @dataclass(frozen=True)

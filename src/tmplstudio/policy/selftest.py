@@ -8,6 +8,7 @@ it does not.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import tomli_w
@@ -69,14 +70,17 @@ def example_source(pack: Pack, example: Example) -> str:
 
 
 def run_pack(pack: Pack) -> PackResult:
+    """Each rule is tested alone (its examples must not depend on the pack's other rules),
+    under the pack's applicability."""
     result = PackResult(pack)
-    cache: dict = {}  # the phrase automaton is built once per condition set, not per example
     for rule in pack.rules:
+        alone = dataclasses.replace(pack, rules=(rule,))
+        cache: dict = {}  # one phrase automaton per rule, shared by its examples
         if not rule.hit_examples and not rule.ok_examples:
             result.rules_without_examples.append(rule)
         for expect_hit, examples in ((True, rule.hit_examples), (False, rule.ok_examples)):
             for example in examples:
                 source = example_source(pack, example)
-                ev = evaluate(source, f"<{pack.id}/{rule.id} example>", [pack], ruleset_cache=cache)
+                ev = evaluate(source, f"<{pack.id}/{rule.label} example>", [alone], ruleset_cache=cache)
                 result.results.append(ExampleResult(pack, rule, example, expect_hit, ev))
     return result

@@ -65,7 +65,7 @@ def run_test(args) -> int:
             print(f"  {style('warning', '1;33')} {rule.id}: no examples; add [rules.examples] hit/ok so the rule is tested")
         for r in result.failures:
             where = f"{display(Path(pack.path))}:{r.example.line or r.rule.line or 0}"
-            print(f"  {style('FAIL', '1;31')} {pack.id}/{r.rule.id} ({where})")
+            print(f"  {style('FAIL', '1;31')} {pack.id}/{r.rule.label} ({where})")
             if r.expect_hit:
                 print("    expected the rule to fire on this text, but it did not:")
                 print("      " + r.example.text.replace("\n", "\n      "))
