@@ -1,0 +1,269 @@
+"""Export: what is included, reproducibility, targets (golden files) and verify's tamper detection."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+from packkit import NOTICE_BODY, approve, cli, load, proj_dir, write  # noqa: F401 - fixture
+
+from tmplstudio.pack.export import build, write as write_pack
+from tmplstudio.pack.verify import verify
+
+GOLDEN = Path(__file__).with_name("golden")
+UPDATE = os.environ.get("TMPLSTUDIO_UPDATE_GOLDEN") == "1"
+
+
+def export_zip(root: Path, name: str = "pack.zip", *args: str, env: dict | None = None):
+    r = cli(root, "export", "--out", name, *args, env=env)
+    return r, root / name
+
+
+def test_only_approved_current_clean_templates_are_exported(proj_dir):
+    write(proj_dir, "draft", NOTICE_BODY)
+    write(proj_dir, "stale", NOTICE_BODY)
+    write(proj_dir, "bad", "本产品保证收益。\n")
+    approve(proj_dir, "notice", "stale")
+    (proj_dir / "templates" / "stale.j2").write_text(
+        (proj_dir / "templates" / "stale.j2").read_text(encoding="utf-8") + " ", encoding="utf-8")
+    r, pack = export_zip(proj_dir)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "excluded bad.j2: not approved (draft)" not in r.stdout  # bad has errors: it is failing
+    assert "excluded bad.j2: fails validation now: 1 error finding" in r.stdout
+    assert "excluded draft.j2: not approved (draft)" in r.stdout
+    assert "excluded stale.j2: approval is stale: file changed since approval" in r.stdout
+    assert "included notice.j2" in r.stdout
+    with zipfile.ZipFile(pack) as zf:
+        assert zf.namelist() == ["manifest.json", "templates/notice.j2"]
+        manifest = json.loads(zf.read("manifest.json"))
+    assert [t["id"] for t in manifest["templates"]] == ["notice"]
+    # --strict: the same export exits 1 because templates were excluded.
+    r, _ = export_zip(proj_dir, "strict.zip", "--strict")
+    assert r.returncode == 1 and (proj_dir / "strict.zip").exists()
+
+
+def test_nothing_to_export_exits_1_without_writing(proj_dir):
+    r, pack = export_zip(proj_dir)
+    assert r.returncode == 1 and "nothing to export" in r.stderr and not pack.exists()
+
+
+def test_manifest_content(proj_dir):
+    approve(proj_dir, "notice", note="ok")
+    r, pack = export_zip(proj_dir)
+    assert r.returncode == 0
+    with zipfile.ZipFile(pack) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        source = zf.read("templates/notice.j2")
+    assert source == (proj_dir / "templates" / "notice.j2").read_bytes()
+    assert manifest["schema"] == 1 and manifest["tool"] == "tmplstudio" and manifest["target"] == "generic"
+    t = manifest["templates"][0]
+    assert (t["id"], t["path"], t["locale"], t["channel"]) == ("notice", "notice.j2", "zh-CN", "sms")
+    assert t["approval"]["approved_by"] == "Li Wei" and t["approval"]["note"] == "ok"
+    assert t["approval"]["policy_digest"] == manifest["policy_digest"]
+    assert [v["name"] for v in t["variables"]] == ["name", "card_no", "amount"]
+    assert t["variables"][1]["samples"] == {"short": "6222021234567890123", "long": "6222029876543210"}
+    assert t["previews"]["short"]["text"] == "【示例银行】张三您好，您尾号***************0123的账单100元已到期，请及时还款。"
+    assert t["previews"]["short"]["segments"] == 1
+
+
+def test_two_exports_are_byte_identical(proj_dir):
+    approve(proj_dir, "notice")
+    r1, a = export_zip(proj_dir, "a.zip")
+    r2, b = export_zip(proj_dir, "b.zip")
+    assert r1.returncode == r2.returncode == 0
+    assert a.read_bytes() == b.read_bytes()
+    with zipfile.ZipFile(a) as zf:
+        for info in zf.infolist():
+            assert info.date_time == (1980, 1, 1, 0, 0, 0)
+            assert (info.external_attr >> 16) & 0o777 == 0o644
+
+
+def test_source_date_epoch(proj_dir):
+    approve(proj_dir, "notice")
+    _, a = export_zip(proj_dir, "a.zip", env={"SOURCE_DATE_EPOCH": "1767225600"})
+    _, b = export_zip(proj_dir, "b.zip", env={"SOURCE_DATE_EPOCH": "1767225600"})
+    _, c = export_zip(proj_dir, "c.zip", env={"SOURCE_DATE_EPOCH": "1767312000"})
+    assert a.read_bytes() == b.read_bytes()
+    assert a.read_bytes() != c.read_bytes()
+    with zipfile.ZipFile(a) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(2026, 1, 1, 0, 0, 0)}
+    r, _ = export_zip(proj_dir, "d.zip", env={"SOURCE_DATE_EPOCH": "yesterday"})
+    assert r.returncode == 2 and "SOURCE_DATE_EPOCH" in r.stderr
+
+
+def test_folder_export_verifies_and_matches_zip(proj_dir):
+    approve(proj_dir, "notice")
+    r = cli(proj_dir, "export", "--out", "outdir")
+    assert r.returncode == 0, r.stderr
+    _, pack = export_zip(proj_dir)
+    with zipfile.ZipFile(pack) as zf:
+        for name in zf.namelist():
+            assert (proj_dir / "outdir" / name).read_bytes() == zf.read(name)
+    assert cli(proj_dir, "verify", "outdir").returncode == 0
+    # Re-exporting over a previous export replaces it; a folder that is not an export is refused.
+    assert cli(proj_dir, "export", "--out", "outdir").returncode == 0
+    (proj_dir / "other").mkdir()
+    (proj_dir / "other" / "keep.txt").write_text("mine", encoding="utf-8")
+    r = cli(proj_dir, "export", "--out", "other")
+    assert r.returncode == 2 and "other" in r.stderr and (proj_dir / "other" / "keep.txt").exists()
+
+
+# -- tamper detection ------------------------------------------------------------------------------------------
+
+
+def rezip(src: Path, dst: Path, change) -> None:
+    with zipfile.ZipFile(src) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    change(files)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    dst.write_bytes(buf.getvalue())
+
+
+@pytest.fixture
+def good_pack(proj_dir):
+    write(proj_dir, "second", NOTICE_BODY)
+    approve(proj_dir, "notice", "second")
+    r, pack = export_zip(proj_dir)
+    assert r.returncode == 0
+    assert cli(proj_dir, "verify", "pack.zip").returncode == 0
+    return pack
+
+
+def edit_manifest(files, fn):
+    manifest = json.loads(files["manifest.json"])
+    fn(manifest)
+    files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
+
+
+CASES = {
+    "added": (lambda f: f.__setitem__("templates/extra.j2", b"hello"), ["templates/extra.j2: added"]),
+    "removed": (lambda f: f.pop("templates/second.j2"), ["templates/second.j2: removed"]),
+    "modified": (lambda f: f.__setitem__("templates/notice.j2", f["templates/notice.j2"].replace("及时".encode(), "马上".encode())),
+                 ["templates/notice.j2: modified", "templates/notice.j2: does not match template 'notice'"]),
+    "manifest-edit": (lambda f: edit_manifest(f, lambda m: m["templates"][0]["approval"].__setitem__("approved_by", "Someone Else")),
+                      ["manifest.json: edited"]),
+    "manifest-removed": (lambda f: f.pop("manifest.json"), ["manifest.json: missing"]),
+    "manifest-garbled": (lambda f: f.__setitem__("manifest.json", b"{not json"), ["manifest.json: not valid JSON"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_verify_detects_tampering(good_pack, proj_dir, case):
+    change, expected = CASES[case]
+    bad = proj_dir / f"tampered-{case}.zip"
+    rezip(good_pack, bad, change)
+    r = cli(proj_dir, "verify", bad.name)
+    assert r.returncode == 1, r.stdout
+    for text in expected:
+        assert f"{bad.name}: {text}" in r.stdout
+    assert "FAILED" in r.stdout and "Traceback" not in r.stderr
+
+
+def test_verify_detects_tampering_in_a_folder(proj_dir):
+    approve(proj_dir, "notice")
+    assert cli(proj_dir, "export", "--out", "outdir").returncode == 0
+    (proj_dir / "outdir" / "templates" / "notice.j2").write_text("changed", encoding="utf-8")
+    (proj_dir / "outdir" / "stray.txt").write_text("x", encoding="utf-8")
+    result = verify(proj_dir / "outdir")
+    assert [str(p) for p in result.problems][:2] == [
+        "stray.txt: added: in the pack but not in the manifest",
+        "templates/notice.j2: modified: its SHA-256 differs from the manifest",
+    ]
+
+
+def test_verify_input_errors(proj_dir):
+    r = cli(proj_dir, "verify", "missing.zip")
+    assert r.returncode == 2 and "missing.zip" in r.stderr
+    (proj_dir / "junk.zip").write_bytes(b"not a zip")
+    r = cli(proj_dir, "verify", "junk.zip")
+    assert r.returncode == 2 and "junk.zip" in r.stderr and "Traceback" not in r.stderr
+
+
+# -- targets ------------------------------------------------------------------------------------------------------
+
+
+def golden(name: str, data: bytes) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_bytes(data)
+    assert path.exists(), f"no golden file {path}; run with TMPLSTUDIO_UPDATE_GOLDEN=1 to create it"
+    assert data.decode("utf-8") == path.read_text(encoding="utf-8"), f"differs from {path} (TMPLSTUDIO_UPDATE_GOLDEN=1 rewrites)"
+
+
+def normalised_manifest(raw: bytes) -> bytes:
+    """The manifest with the tool version blanked (it changes with every release)."""
+    from tmplstudio import __version__
+
+    text = raw.decode("utf-8").replace(f'"version": "{__version__}"', '"version": "<version>"')
+    text = text.replace(f'"tool_version": "{__version__}"', '"tool_version": "<version>"')
+    manifest = json.loads(text)
+    manifest.pop("digest")
+    return (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+@pytest.mark.parametrize("target", ["generic", "aliyun", "tencent", "twilio"])
+def test_target_golden_outputs(proj_dir, target):
+    write(proj_dir, "reminder", "【示例银行】{{ name }}，请于今日还款{{ amount }}元。客服热线400-820-5566。\n")
+    approve(proj_dir, "notice", "reminder")
+    result = build(load(proj_dir), target)
+    assert result.excluded == []
+    for name, data in sorted(result.files.items()):
+        if name == "manifest.json":
+            golden(f"{target}-manifest.json", normalised_manifest(data))
+        elif not name.startswith("templates/"):
+            golden(name.replace("/", "-"), data)
+    write_pack(result, proj_dir / "pack.zip")
+    assert verify(proj_dir / "pack.zip").ok
+
+
+EXCLUSIONS = {
+    "branch": ("{% if amount %}【示例银行】{{ name }}您好。{% endif %}\n", "control flow ({% if %})"),
+    "loop": ("【示例银行】{% for x in [1] %}{{ name }}{% endfor %}您好。\n", "control flow ({% for %})"),
+    "upper": ("【示例银行】{{ name | upper }}您好。\n", "filter 'upper'"),
+    "attr": ("【示例银行】{{ name.title }}您好。\n", "not a plain variable"),
+}
+
+
+@pytest.mark.parametrize("target", ["aliyun", "tencent", "twilio"])
+def test_inexpressible_templates_are_excluded_with_reason(proj_dir, target):
+    for name, (body, _) in EXCLUSIONS.items():
+        write(proj_dir, name, body)
+    approve(proj_dir, "notice", *EXCLUSIONS)
+    result = build(load(proj_dir), target)
+    reasons = {e.path: e.reason for e in result.excluded}
+    for name, (_, reason) in EXCLUSIONS.items():
+        assert reason in reasons[f"{name}.j2"], reasons
+        assert reasons[f"{name}.j2"].startswith(f"cannot be expressed for {target}: line 16:")
+    assert result.included == ["notice.j2"]
+    # The generic target carries Jinja as is.
+    assert sorted(build(load(proj_dir), "generic").included) == sorted([f"{n}.j2" for n in EXCLUSIONS] + ["notice.j2"])
+
+
+def test_tencent_refuses_adjacent_variables_others_accept(proj_dir):
+    write(proj_dir, "adjacent", "【示例银行】{{ name }}{{ amount }}元已到期。\n")
+    approve(proj_dir, "adjacent")
+    tencent = build(load(proj_dir), "tencent")
+    assert [e.reason for e in tencent.excluded if e.path == "adjacent.j2"] == [
+        "cannot be expressed for tencent: adjacent variables 'name' and 'amount' (nothing between them): "
+        "Tencent Cloud cannot tell where one ends"]
+    assert "adjacent.j2" in build(load(proj_dir), "aliyun").included
+    assert "adjacent.j2" in build(load(proj_dir), "twilio").included
+
+
+def test_export_strict_exit_codes_through_cli(proj_dir):
+    write(proj_dir, "branch", EXCLUSIONS["branch"][0])
+    approve(proj_dir, "notice", "branch")
+    r = cli(proj_dir, "export", "--out", "p.zip", "--target", "tencent", "--strict")
+    assert r.returncode == 1
+    assert "excluded branch.j2: cannot be expressed for tencent: line 16: control flow ({% if %})" in r.stdout
+    r = cli(proj_dir, "export", "--out", "p.zip", "--target", "tencent")
+    assert r.returncode == 0
+    r = cli(proj_dir, "export", "--out", "p.zip", "--target", "nope")
+    assert r.returncode == 2
