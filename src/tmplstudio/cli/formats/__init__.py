@@ -18,6 +18,17 @@ def write(name: str, report, out: TextIO, fail_on: str = "error") -> None:
     module.write(report, out, fail_on)
 
 
+def shown_path(path: str | None) -> str | None:
+    """A path as CI reports show it: relative to the working directory when below it."""
+    if path is None:
+        return None
+    from pathlib import Path
+
+    from tmplstudio.cli.common import display
+
+    return display(Path(path))
+
+
 def finding_message(f) -> str:
     """The finding's message with the context a reader of a CI report needs (sample, branch, file)."""
     extra = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from tmplstudio.cli.formats import finding_message
+from tmplstudio.cli.formats import finding_message, shown_path
 
 COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -33,7 +33,7 @@ def command(kind: str, message: str, **props) -> str:
 
 def write(report, out: TextIO, fail_on: str = "error") -> None:
     for err in report.input_errors:
-        out.write(command("error", err.message, file=err.path, line=err.line, col=err.column, title="tmplstudio") + "\n")
+        out.write(command("error", err.message, file=shown_path(err.path), line=err.line, col=err.column, title="tmplstudio") + "\n")
     for path, ev in report.evaluations:
         for f in ev.findings:
             if f.suppressed:

@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import TextIO
 
-from tmplstudio.cli.formats import finding_message
+from tmplstudio.cli.formats import finding_message, shown_path
 from tmplstudio.policy.model import Severity
 
 # XML 1.0 cannot carry most control characters, even escaped.
@@ -46,9 +46,11 @@ def build(report, fail_on: str = "error") -> ET.Element:
             ET.SubElement(case, "system-out").text = "\n".join(_line(path, f) for f in other) + "\n"
     for err in report.input_errors:
         errors += 1
-        case = ET.SubElement(suite, "testcase", classname="tmplstudio.templates", name=_clean(err.path or "?"), file=_clean(err.path or "?"))
+        name = _clean(shown_path(err.path) or "?")
+        case = ET.SubElement(suite, "testcase", classname="tmplstudio.templates", name=name, file=name)
         error = ET.SubElement(case, "error", message=_clean(err.message), type="input")
-        error.text = _clean(str(err)) + "\n"
+        where = ":".join(str(x) for x in (name, err.line, err.column) if x is not None)
+        error.text = _clean(f"{where}: {err.message}") + "\n"
     tests = len(report.evaluations) + len(report.input_errors)
     for key, value in (("tests", tests), ("failures", failures), ("errors", errors), ("skipped", 0)):
         suite.set(key, str(value))

@@ -26,7 +26,7 @@ from typing import TextIO
 from urllib.parse import quote
 
 from tmplstudio import __version__
-from tmplstudio.cli.formats import finding_message
+from tmplstudio.cli.formats import finding_message, shown_path
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -142,7 +142,7 @@ def to_sarif(report, fail_on: str = "error") -> dict:
     for err in report.input_errors:
         note: dict = {"level": "error", "message": {"text": err.message}}
         if err.path:
-            phys: dict = {"artifactLocation": {"uri": artifact_uri(err.path)}}
+            phys: dict = {"artifactLocation": {"uri": artifact_uri(shown_path(err.path))}}
             if err.line:
                 phys["region"] = {"startLine": err.line, **({"startColumn": err.column} if err.column else {})}
             note["locations"] = [{"physicalLocation": phys}]
