@@ -89,6 +89,9 @@ def test_sarif_rules_results_regions_and_suppressions(project):
     assert suppressed["locations"][0]["physicalLocation"]["region"]["startLine"] == 6
     [from_sample] = [r for r in results if r["properties"]["sample"] == "threat"]
     assert "[sample threat]" in from_sample["message"]["text"]
+    # Its region is the {{ who }} tag, so the snippet (which must be the region's text) is left out.
+    assert "snippet" not in from_sample["locations"][0]["physicalLocation"]["region"]
+    assert from_sample["properties"]["renderedText"] == "arrest"
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
     assert not any("_partials" in u for u in uris)
 

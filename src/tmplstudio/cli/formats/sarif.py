@@ -124,8 +124,8 @@ def to_sarif(report, fail_on: str = "error") -> dict:
                 "endLine": f.end_line,
                 "endColumn": utf16_column(end_text, f.end_column),
             }
-            if f.text:
-                region["snippet"] = {"text": f.text}
+            if f.text and f.sample is None:
+                region["snippet"] = {"text": f.text}  # the region's own characters (a sample's finding has rendered text)
             result = {
                 "ruleId": key,
                 "ruleIndex": rule_index[key],
@@ -133,7 +133,8 @@ def to_sarif(report, fail_on: str = "error") -> dict:
                 "message": {"text": finding_message(f)},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_uri(file)}, "region": region}}],
                 "suppressions": [],
-                "properties": {"template": path, "sample": f.sample, "pack": f.pack},
+                "properties": {"template": path, "sample": f.sample, "pack": f.pack,
+                               **({"renderedText": f.text} if f.sample is not None else {})},
             }
             if f.suppressed:
                 result["suppressions"] = [{"kind": "inSource", "justification": f.suppression_reason or ""}]
