@@ -35,6 +35,17 @@ def badge(status: Status) -> Content:
     return Content.assemble(*parts)
 
 
+def approval_badge(state: str | None, unsaved: bool = False) -> Content:
+    """A approved · S stale (or an approved template with unsaved edits) · D draft; nothing without a ledger."""
+    if state is None:
+        return Content("")
+    if state == "approved" and not unsaved:
+        return Content.styled("A ", "bold $text-success")
+    if state in ("approved", "stale"):
+        return Content.styled("S ", "bold $text-warning")
+    return Content.styled("D ", "$text-muted")
+
+
 class TemplateList(OptionList):
     """Selecting a row opens that template in the editor."""
 
@@ -49,6 +60,7 @@ class TemplateList(OptionList):
         self.paths: list[Path] = []
         self.statuses: dict[Path, Status] = {}
         self.current: Path | None = None
+        self.approvals: dict[Path, tuple[str | None, str]] = {}  # path -> (approval state, why stale)
 
     def label(self, path: Path) -> str:
         if self.root is not None:
@@ -81,11 +93,20 @@ class TemplateList(OptionList):
         if path is not None and path in self.paths:
             self.highlighted = self.get_option_index(str(path))
 
+    def set_approval(self, path: Path, state: str | None, reason: str = "") -> None:
+        if self.approvals.get(path, (None, "")) == (state, reason):
+            return
+        self.approvals[path] = (state, reason)
+        if path in self.paths:
+            self.replace_option_prompt(str(path), self._prompt(path))
+
     def _prompt(self, path: Path) -> Content:
         name = self.label(path).removesuffix(".j2")
         current = path == self.current
+        status = self.statuses.get(path, Status())
         return Content.assemble(
-            badge(self.statuses.get(path, Status())), " ", (name, "bold $text-accent" if current else "")
+            approval_badge(self.approvals.get(path, (None, ""))[0], status.unsaved),
+            badge(status), " ", (name, "bold $text-accent" if current else "")
         )
 
     def _rebuild(self) -> None:
