@@ -92,3 +92,16 @@ def make_app(folder: Path, path: Path | None = None, *, discover: bool = True):
 @pytest.fixture
 def notice_app(project_dir: Path):
     return make_app(project_dir, project_dir / "templates" / "notice.j2")
+
+
+@pytest.fixture(autouse=True)
+def synchronous_evaluation(monkeypatch):
+    """Keep evaluation inside the Changed handler even on a loaded CI machine.
+
+    The editor moves evaluation to a thread when one took longer than SYNC_BUDGET; a slow first
+    evaluation (cold caches, a busy machine) would make `await pilot.pause()` return before the
+    results arrive. test_stale_results_are_never_shown exercises the thread path on purpose.
+    """
+    from tmplstudio.tui.widgets import editor
+
+    monkeypatch.setattr(editor, "SYNC_BUDGET", 1e9)

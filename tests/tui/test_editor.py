@@ -13,7 +13,7 @@ from tmplstudio.tui.widgets.editor import LineSpan, TemplateEditor, spans_by_lin
 def finding(line, column, end_line, end_column, severity=Severity.WARNING, suppressed=False):
     return SimpleNamespace(
         line=line, column=column, end_line=end_line, end_column=end_column, start=0, end=1,
-        severity=severity, suppressed=suppressed, path=None,
+        severity=severity, suppressed=suppressed, file=None,
     )
 
 

@@ -469,3 +469,20 @@ async def test_clicking_a_finding_selects_its_text_in_the_editor(notice_app):
         assert app.editor.selected_text == "上门催收"
         assert app.focused is app.editor
         assert "Announcing a visit" in str(app.query_one("#finding-detail").render())
+
+
+async def test_quit_during_save_dialog_does_not_cancel_the_save(notice_app, project_dir: Path):
+    app = notice_app
+    path = project_dir / "templates" / "notice.j2"
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.editor.insert("保证收益", body_end(app))
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("ctrl+q")  # ignored while the dialog is open
+        await pilot.pause()
+        assert app.screen.id == "save-draft-dialog"
+        await pilot.click("#save")
+        await pilot.pause()
+        assert path.read_text(encoding="utf-8") == app.editor.text

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from textual import on, work
+from textual.worker import get_current_worker
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -353,21 +354,32 @@ class StudioApp(App[int]):
         self._update_status()
 
     # -- statuses of the other templates ----------------------------------------------------------
-    @work(thread=True, exclusive=True, group="statuses")
     def _scan_statuses(self) -> None:
-        for path in list(self.template_list.paths):
-            if path in self.buffers:
+        """Badge every template that is not open, in a thread (the list is read here, on the UI thread)."""
+        self._scan_worker([p for p in self.template_list.paths if p not in self.buffers])
+
+    @work(thread=True, exclusive=True, group="statuses", exit_on_error=False)
+    def _scan_worker(self, paths: list[Path]) -> None:
+        worker = get_current_worker()
+        for path in paths:
+            if worker.is_cancelled:
+                return
+            text, _problem = self._read_template(path)
+            if text is None:
                 continue
             try:
-                evaluation = self.evaluate(path.read_text(encoding="utf-8"), path)
-            except Exception:
+                evaluation = self.evaluate(text, path)
+            except Exception:  # a badge is not worth a crash; opening the file shows the problem
                 continue
             status = Status(_severity_count(evaluation, "error"), _severity_count(evaluation, "warning"))
+            if worker.is_cancelled:
+                return
             self.call_from_thread(self._set_scanned_status, path, status)
 
     def _set_scanned_status(self, path: Path, status: Status) -> None:
-        if path not in self.buffers:
-            self.template_list.set_status(path, status)
+        lists = self.query(TemplateList)
+        if lists and path not in self.buffers:
+            lists.first().set_status(path, status)
 
     @on(TemplateList.Open)
     def _on_open(self, event: TemplateList.Open) -> None:
@@ -631,12 +643,12 @@ class StudioApp(App[int]):
             self.current.text = self.editor.text
         return [b for b in self.buffers.values() if b.dirty]
 
-    @work(exclusive=True, group="dialog")
+    @work(exclusive=True, group="quit")  # its own group: it must not cancel a save in progress
     async def action_quit(self) -> None:
         dirty = self.dirty_buffers()
         if dirty:
             if len(self.screen_stack) > 1:
-                return
+                return  # finish the open dialog first
             choice = await self.push_screen_wait(unsaved_quit_dialog([b.name for b in dirty]))
             if choice == "cancel":
                 return

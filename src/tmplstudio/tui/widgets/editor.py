@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from rich.style import Style
 from rich.text import Text
 from textual import work
+from textual.worker import get_current_worker
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
@@ -116,7 +117,7 @@ def spans_by_line(findings: Iterable[Finding]) -> dict[int, tuple[LineSpan, ...]
     """Per 0-based line, the column spans to paint; suppressed findings are not painted."""
     out: dict[int, list[LineSpan]] = {}
     for f in findings:
-        if f.suppressed or getattr(f, "path", None) or f.end <= f.start:
+        if f.suppressed or getattr(f, "file", None) or f.end <= f.start:  # `file`: the span is in a partial
             continue
         first, last = f.line - 1, f.end_line - 1
         for row in range(first, last + 1):
@@ -288,13 +289,14 @@ class TemplateEditor(TextArea):
             evaluation, error = None, f"Evaluation failed: {type(exc).__name__}: {exc}"
         return evaluation, error, perf_counter() - started
 
-    @work(thread=True, exclusive=True, group="evaluate")
+    @work(thread=True, exclusive=True, group="evaluate", exit_on_error=False)
     def _evaluate_in_thread(self, text: str, version: int) -> None:
         evaluator = self.evaluator
         if evaluator is None:
             return
         evaluation, error, elapsed = self._run_evaluator(evaluator, text)
-        self.app.call_from_thread(self._deliver_from_thread, text, evaluation, error, version, elapsed)
+        if not get_current_worker().is_cancelled:  # cancelled: the app is closing
+            self.app.call_from_thread(self._deliver_from_thread, text, evaluation, error, version, elapsed)
 
     def _deliver_from_thread(self, text: str, evaluation: Evaluation | None, error: str | None, version: int, elapsed: float) -> None:
         self._worker_busy = False

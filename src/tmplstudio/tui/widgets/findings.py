@@ -167,6 +167,12 @@ class FindingsPanel(Vertical):
             parts += [("Text: ", "bold"), f"{f.text}\n"]
         if f.sample:
             parts += [("Sample: ", "bold"), f"{f.sample} (the hit comes from this sample's values)\n"]
+        branch = getattr(f, "path", None)  # the {% if %} conditions that lead to this text
+        if branch:
+            parts += [("Only sent ", "bold"), f"{branch}\n"]
+        partial = getattr(f, "file", None)
+        if partial:
+            parts += [("In ", "bold"), f"{partial}\n"]
         if f.suppressed:
             parts += [("Suppressed: ", "bold"), f"{f.suppression_reason or ''}\n"]
         if f.explanation:
