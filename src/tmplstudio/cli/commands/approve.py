@@ -36,6 +36,8 @@ def run(args) -> int:
         return EXIT_INPUT
     by = args.by if args.by is not None else default_approver(Path.cwd())
     if not by.strip():
+        if args.by is not None:
+            raise InputError("--by needs the approver's name")
         raise InputError("no approver name: pass --by NAME (git config user.name and the login name are empty)")
     checks, refused = [], 0
     for path in files:

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from tmplstudio.cli.common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, collect, display, project
+from tmplstudio.errors import InputError
 
 ORDER = 50
 
@@ -32,6 +33,9 @@ def run(args) -> int:
     if errors:
         return EXIT_INPUT
     out = Path(args.out)
+    templates = Path(proj.templates_dir).resolve()
+    if not is_zip_target(out) and (out.resolve() == templates or templates in out.resolve().parents):
+        raise InputError("a folder pack inside the templates folder would be read back as templates; write it elsewhere", out)
     result = build(proj, args.target, files)
     for ex in result.excluded:
         print(f"excluded {ex.path}: {ex.reason}")
