@@ -28,6 +28,7 @@ from tmplstudio.tui.screens.dialogs import (
     save_draft_dialog,
     unsaved_quit_dialog,
 )
+from tmplstudio.tui.screens.approve import ApprovalActions
 from tmplstudio.tui.screens.help import HelpScreen
 from tmplstudio.tui.screens.policy_browser import PolicyBrowser
 from tmplstudio.tui.widgets.editor import TemplateEditor
@@ -45,7 +46,7 @@ MAX_EDIT_BYTES = 1_000_000  # larger files are refused with a message (templates
 # Actions that only make sense on the main screen (not behind a dialog or another screen).
 MAIN_ACTIONS = {
     "save", "new_template", "quick_fix", "next_finding", "prev_finding", "next_sample", "prev_sample",
-    "policies", "reload_project", "toggle_templates", "next_tab", "help",
+    "policies", "reload_project", "toggle_templates", "next_tab", "help", "approve",
 }
 
 
@@ -74,7 +75,7 @@ def _severity_count(evaluation: Evaluation | None, name: str) -> int:
     return sum(1 for f in evaluation.findings if not f.suppressed and f.severity.value == name)
 
 
-class StudioApp(App[int]):
+class StudioApp(ApprovalActions, App[int]):
     """Templates list | editor | findings, preview and variables."""
 
     CSS_PATH = str(Path(__file__).with_name("studio.tcss"))  # absolute: subclasses elsewhere find it too
@@ -92,6 +93,7 @@ class StudioApp(App[int]):
         Binding("f8", "next_finding", "Next finding", id="next-finding"),
         Binding("shift+f8", "prev_finding", "Prev finding", show=False, id="prev-finding"),
         Binding("f3", "policies", "Policies", id="policies"),
+        Binding("f9", "approve", "Approve", show=False, id="approve"),
         Binding("f5", "reload_project", "Reload", show=False, id="reload"),
         Binding("ctrl+b", "toggle_templates", "Templates", show=False, id="toggle-templates"),
         Binding("ctrl+t", "next_tab", "Next tab", show=False, id="next-tab"),
@@ -199,6 +201,7 @@ class StudioApp(App[int]):
         editor.listener = self.show_evaluation
         self.template_list.set_paths(self.template_paths())
         self._scan_statuses()
+        self.refresh_approvals()
         self.set_interval(2.0, self._check_disk)
         if self.initial_path is not None:
             self.open_path(self.initial_path)
@@ -344,6 +347,7 @@ class StudioApp(App[int]):
             meta = evaluation.template.meta
             parts.append(("  │ " + " ".join(str(x) for x in (meta.locale, meta.channel) if x), "$text-muted"))
         row, col = self.editor.cursor_location
+        parts.extend(self.approval_parts(buf))
         parts.append((f"  │ Ln {row + 1}, Col {col + 1}", "$text-muted"))
         status.update(Content.assemble(*parts), layout=False)  # one fixed row: no relayout per keystroke
         if buf.path is not None:
@@ -670,6 +674,7 @@ class StudioApp(App[int]):
             ("Next sample", "Preview the next sample (f4)", self.action_next_sample),
             ("Previous sample", "Preview the previous sample (shift+f4)", self.action_prev_sample),
             ("Policy browser", "Packs and rules with explanations, sources and examples (f3)", self.action_policies),
+            *self.approval_commands(),
             ("Reload project and policy packs", "Re-read the config and packs, then re-check (f5)", self.action_reload_project),
             ("Toggle templates list", "Show or hide the templates list (ctrl+b)", self.action_toggle_templates),
             ("Next panel tab", "Cycle Findings, Preview, Variables on small screens (ctrl+t)", self.action_next_tab),
