@@ -50,17 +50,19 @@ def _filtered(rule_index: int, rule: Rule, unit: "Unit", occs: list[Occurrence],
     not_after = found.get((rule_index, "not_after"), [])
     not_before = found.get((rule_index, "not_before"), [])
     context = rule.params.get("context", 4)
+    valid = [o for o in (unit.facts.edge_ok(occ, occ.prefix, word_mode) for occ in occs) if o is not None]
+    # Keep the longest phrase first, then apply exemptions: an exemption for 信用卡套现 must also
+    # cover the 套现 inside it.
     out: list[Occurrence] = []
-    for occ in occs:
-        occ2 = unit.facts.edge_ok(occ, occ.prefix, word_mode)
-        if occ2 is None or inside_any(occ2, allow):
+    for occ in _longest_first(valid):
+        if inside_any(occ, allow):
             continue
-        if any(occ2.start - context <= n.end <= occ2.start for n in not_after):
+        if any(occ.start - context <= n.end <= occ.start for n in not_after):
             continue
-        if any(occ2.end <= n.start <= occ2.end + context for n in not_before):
+        if any(occ.end <= n.start <= occ.end + context for n in not_before):
             continue
-        out.append(occ2)
-    return _longest_first(out)
+        out.append(occ)
+    return out
 
 
 def _longest_first(occs: list[Occurrence]) -> list[Occurrence]:

@@ -334,9 +334,9 @@ def _build_when(value: Any, where: str, line, fail) -> tuple[dict[str, Any], ...
             raise fail(f"{where}: 'when' must be a table or a list of tables", line())
         flat: dict[str, Any] = {}
         for key, val in item.items():
-            if key == "flags" and isinstance(val, dict):
+            if key in ("flags", "not_flags") and isinstance(val, dict):  # flags.x = … written as a dotted key
                 for flag, fv in val.items():
-                    flat[f"flags.{flag}"] = fv
+                    flat[f"{key}.{flag}"] = fv
                 continue
             base = key[4:] if key.startswith("not_") else key
             if base not in CONDITION_KEYS and not base.startswith("flags."):

@@ -98,6 +98,10 @@ class TextFacts:
         s, e = self._tokens[k]
         return (s, e) if s <= index < e else None
 
+    def _inside_one_word(self, start: int, end: int) -> bool:
+        token = self._token_at(start)
+        return token is not None and token[1] >= end and end - start >= 2
+
     def start_cut(self, start: int) -> bool:
         """A phrase starting at ``start`` splits a jieba word (beyond a glued particle)."""
         token = self._token_at(start)
@@ -141,7 +145,9 @@ class TextFacts:
                     end += 1
             elif end < len(text) and _is_word_char(text[end]):
                 return None
-        if word_mode and (is_han(first) or is_han(last)):
+        if word_mode and (is_han(first) or is_han(last)) and not self._inside_one_word(start, end):
+            # A phrase that straddles words (线上|门户 for 上门) is not that phrase; one that sits
+            # inside a single longer word (构成犯罪 for 犯罪, 逮捕令 for 逮捕) still is.
             if is_han(first) and start > 0 and is_han(text[start - 1]) and self.start_cut(start):
                 return None
             if is_han(last) and end < len(text) and is_han(text[end]) and self.end_cut(end):

@@ -127,6 +127,8 @@ _HAN_GAP = regex.compile(
     r"--[，。！？；：、,!?;:\n\r\"'()（）【】《》<>\ufffc]]){1,3}(?=\p{Han})",
     regex.V1,
 )
+# Spaces or dots between a Han character and a Latin letter or digit (加 QQ, 加.QQ, 微 信 vx).
+_HAN_LATIN_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[ .·\-_*]{1,2}(?=[a-z0-9])|(?<=[a-z0-9])[ .·\-_*]{1,2}(?=[\u4e00-\u9fff])")
 _SPACE_RUN = re.compile(r"[ \t\r\n]{2,}|[\t\r]")
 
 
@@ -148,6 +150,12 @@ def normalize(text: str) -> Normalized:
     if _HAN_GAP.search(folded):
         keep = [True] * len(folded)
         for m in _HAN_GAP.finditer(folded):
+            for k in range(m.start(), m.end()):
+                keep[k] = False
+        folded, starts, ends = _apply_keep(folded, starts, ends, keep)
+    if _HAN_LATIN_GAP.search(folded):
+        keep = [True] * len(folded)
+        for m in _HAN_LATIN_GAP.finditer(folded):
             for k in range(m.start(), m.end()):
                 keep[k] = False
         folded, starts, ends = _apply_keep(folded, starts, ends, keep)
