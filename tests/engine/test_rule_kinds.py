@@ -292,3 +292,57 @@ message = "m"
 phrases = ["court"]
 """
     assert rules_fired(run(pack, "A courtesy reminder.")) == ["a"]
+
+
+def test_exemption_covers_the_shorter_phrase_inside_a_longer_one():
+    pack = """
+[[rules]]
+id = "coerced-borrowing"
+kind = "phrases"
+severity = "warning"
+message = "m"
+phrases = ["信用卡套现", "套现"]
+not_after = ["勿"]
+"""
+    assert rules_fired(run(pack, "请勿参与信用卡套现。")) == []
+    assert rules_fired(run(pack, "你去信用卡套现还钱。")) == ["coerced-borrowing"]
+
+
+def test_a_phrase_inside_one_longer_word_is_a_hit_but_not_across_words():
+    pack = """
+[[rules]]
+id = "threat-arrest-criminal"
+kind = "phrases"
+severity = "error"
+message = "m"
+phrases = ["犯罪", "上门"]
+"""
+    assert rules_fired(run(pack, "你的行为已构成犯罪。")) == ["threat-arrest-criminal"]
+    assert rules_fired(run(pack, "线上门户已开通。")) == []
+
+
+def test_separators_between_chinese_and_latin_are_folded():
+    pack = """
+[[rules]]
+id = "unofficial-payment-channel"
+kind = "phrases"
+severity = "error"
+message = "m"
+phrases = ["加qq"]
+"""
+    assert rules_fired(run(pack, "还款请加 QQ 123456")) == ["unofficial-payment-channel"]
+    assert rules_fired(run(pack, "还款请加.QQ")) == ["unofficial-payment-channel"]
+
+
+def test_negated_flag_condition_in_dotted_form():
+    pack = """
+[[rules]]
+id = "attorney-implication"
+kind = "phrases"
+severity = "error"
+message = "m"
+phrases = ["律师函"]
+when = { not_flags.attorney_involved = true }
+"""
+    assert rules_fired(run(pack, "我们将发律师函。")) == ["attorney-implication"]
+    assert rules_fired(run(pack, "+++\n[flags]\nattorney_involved = true\n+++\n我们将发律师函。")) == []
