@@ -58,3 +58,8 @@ def test_a_one_letter_word_is_not_glued_to_a_spaced_word():
 def test_spaced_out_words_keep_their_word_gaps_and_quotes_fold():
     assert folded("Y o u  w i l l  b e  a r r e s t e d") == "you will be arrested"
     assert folded("You can’t hide") == "you can't hide"
+
+
+def test_leetspeak_in_words_folds_but_codes_and_numbers_stay():
+    assert folded("j@il p0lice arr3st") == "jail police arrest"
+    assert folded("95xxx 11010519491231002X $50.00 1-800-555-0100") == "95xxx 11010519491231002x $50.00 1-800-555-0100"

@@ -313,12 +313,46 @@ def check_variables(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
             if between.strip() == "":
                 s, e = view.starts[a], view.ends[b]
                 hits.append(Hit(rule, s, e, src[s:e], None, sev, message="two variables with nothing between them; providers reject adjacent variables"))
+    if "embedded" in checks:
+        for k in placeholder_idx:
+            kind = _embedded(text, k)
+            if kind:
+                s, e = view.starts[k], view.ends[k]
+                hits.append(Hit(rule, s, e, src[s:e], None, sev,
+                                message=f"a variable inside a {kind}; providers require links and phone numbers as fixed text"))
     if "all-variable" in checks and placeholder_idx:
         literal = [ch for ch in text if ch != PLACEHOLDER and ch.isalnum()]
         if not literal:
             s, e = ctx.template.body_start, len(src)
             hits.append(Hit(rule, s, e, src[s:e].strip()[:40], None, sev, message="the body has no fixed text, only variables"))
     return hits
+
+
+_GLUED = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./:_-")
+
+
+def _embedded(text: str, k: int) -> str | None:
+    """'link' or 'phone number' when the placeholder at ``k`` is glued into one (pay.{{ d }}.com, 0571-8{{ x }}6666)."""
+    left = right = ""
+    i = k - 1
+    while i >= 0 and text[i] in _GLUED:
+        left = text[i] + left
+        i -= 1
+    j = k + 1
+    while j < len(text) and text[j] in _GLUED:
+        right += text[j]
+        j += 1
+    glued = left + right
+    if not glued or regex.search(r"(?:19|20)\d\d-(?:\d\d?-)?$", left):
+        return None  # a date (2026-{{ month }}), not a number
+    if ("." in glued or "/" in glued) and any(c.isalpha() for c in glued) and ("." in left[-1:] + right[:1] or "/" in left[-1:] + right[:1] or "://" in glued or "www" in glued.lower()):
+        return "link"
+    digits_left = len(left) - len(left.rstrip("0123456789")) if left else 0
+    digits_right = len(right) - len(right.lstrip("0123456789")) if right else 0
+    if (digits_left and digits_right) or max(sum(c.isdigit() for c in left), sum(c.isdigit() for c in right)) >= 3 and ("-" in glued or digits_left or digits_right):
+        if not any(c.isalpha() for c in glued):
+            return "phone number"
+    return None
 
 
 def _block_using(name: str, ctx: "EvalContext") -> tuple[int, int]:

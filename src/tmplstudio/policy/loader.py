@@ -30,7 +30,7 @@ KIND_KEYS: dict[str, tuple[str, ...]] = {
     "send_window": ("allowed",),
 }
 REQUIRED_PARAM = {"phrases": "phrases", "near": "groups", "pattern": "patterns", "variables": "checks", "length": "limits", "send_window": "allowed"}
-VARIABLE_CHECKS = ("masking", "samples", "edges", "adjacent", "all-variable")
+VARIABLE_CHECKS = ("masking", "samples", "edges", "adjacent", "all-variable", "embedded")
 CONDITION_KEYS = ("channel", "locale", "language", "jurisdiction", "category", "sender_role", "audience", "stage", "providers")
 MAX_MAX_MATCH = 5_000
 _ID = re.compile(r"^[a-z0-9][a-z0-9\-]*$")

@@ -129,6 +129,10 @@ _HAN_GAP = regex.compile(
 )
 # Spaces or dots between a Han character and a Latin letter or digit (加 QQ, 加.QQ, 微 信 vx).
 _HAN_LATIN_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[ .·\-_*]{1,2}(?=[a-z0-9])|(?<=[a-z0-9])[ .·\-_*]{1,2}(?=[\u4e00-\u9fff])")
+# Leetspeak inside a Latin word (p0lice, j@il, arr3st): folded only when every character then
+# is a letter, so numbers, codes (95xxx, 11010519491231002x) and amounts are never touched.
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_LEET_WORD = re.compile(r"(?<![a-z0-9@$])(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[0134579@$])[a-z0-9@$]{3,}(?![a-z0-9@$])")
 _SPACE_RUN = re.compile(r"[ \t\r\n]{2,}|[\t\r]")
 
 
@@ -153,6 +157,12 @@ def normalize(text: str) -> Normalized:
             for k in range(m.start(), m.end()):
                 keep[k] = False
         folded, starts, ends = _apply_keep(folded, starts, ends, keep)
+    if _LEET_WORD.search(folded):
+        def unleet(m: re.Match) -> str:
+            word = m.group(0).translate(_LEET)
+            return word if word.isalpha() else m.group(0)
+
+        folded = _LEET_WORD.sub(unleet, folded)  # same length: the offset map is unchanged
     if _HAN_LATIN_GAP.search(folded):
         keep = [True] * len(folded)
         for m in _HAN_LATIN_GAP.finditer(folded):
