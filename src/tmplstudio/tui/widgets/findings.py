@@ -153,6 +153,7 @@ class FindingsPanel(Vertical):
 
     def _show_detail(self, f: Finding | None) -> None:
         detail = self.query_one("#finding-detail", Static)
+        self.set_class(f is None, "-no-detail")
         if f is None:
             detail.update(Content.styled("Select a finding to see why it matters and how to fix it.", "$text-muted"))
             return
