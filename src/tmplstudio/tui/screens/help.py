@@ -16,6 +16,7 @@ KEYS = [
     ("f4 / shift+f4", "Next / previous sample in the preview"),
     ("f3", "Policy browser: active packs, rules, explanations, sources, examples"),
     ("f5", "Reload the project (config and policy packs) and re-check"),
+    ("f9", "Approve the saved template (records it in the approvals ledger; see docs/approval.md)"),
     ("ctrl+b", "Show or hide the templates list"),
     ("ctrl+t", "Cycle the side panel tab (Findings, Preview, Variables) on small screens"),
     ("a (Variables panel)", "Add the highlighted missing variable to every sample"),
