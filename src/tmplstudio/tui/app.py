@@ -275,7 +275,7 @@ class StudioApp(ApprovalActions, App[int]):
         self.current = buf
         self._cursor_to_body = True
         editor.read_only = False
-        editor.last_eval_seconds = 0.0
+        editor.reset_timing()
         # load_text clears the history object in place: give it a fresh one, then put back the
         # buffer's own, so undo works across template switches.
         h = editor.history
@@ -512,7 +512,7 @@ class StudioApp(ApprovalActions, App[int]):
             self.notify("Project and policy packs reloaded.", timeout=3)
         self.template_list.set_paths(sorted(set(self.template_paths()) | {p for p in self.buffers if p.exists()}))
         self._scan_statuses()
-        self.editor.last_eval_seconds = 0.0
+        self.editor.reset_timing()
         if self.current is not None:
             self.editor.reevaluate()
         else:

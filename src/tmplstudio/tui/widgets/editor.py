@@ -12,7 +12,9 @@ does not know about our spans). ``tests/tui/test_editor.py`` fails loudly if it 
 from __future__ import annotations
 
 import importlib.resources
+from collections import deque
 from dataclasses import dataclass
+from statistics import median
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -170,7 +172,7 @@ class TemplateEditor(TextArea):
         self.version = 0
         self.evaluation: Evaluation | None = None
         self.evaluated_version = -1  # the document version `evaluation` belongs to
-        self.last_eval_seconds = 0.0
+        self._recent: deque[float] = deque(maxlen=5)  # durations of the last evaluations
         self._worker_busy = False
         self._worker_stale = False
         self._line_spans: dict[int, tuple[LineSpan, ...]] = {}
@@ -264,6 +266,16 @@ class TemplateEditor(TextArea):
             return
         self.reevaluate()
 
+    @property
+    def last_eval_seconds(self) -> float:
+        """The median of the last few evaluation times: one slow outlier (a cold cache, a GC
+        pause) does not move evaluation to a thread."""
+        return median(self._recent) if self._recent else 0.0
+
+    def reset_timing(self) -> None:
+        """Forget the evaluation times (a different document is loaded)."""
+        self._recent.clear()
+
     def reevaluate(self) -> None:
         """Evaluate the current text now (small documents) or in a worker (large or slow ones)."""
         text = self.text
@@ -272,7 +284,7 @@ class TemplateEditor(TextArea):
             return
         if len(text) <= SYNC_MAX_CHARS and self.last_eval_seconds <= SYNC_BUDGET:
             evaluation, error, elapsed = self._run_evaluator(self.evaluator, text)
-            self.last_eval_seconds = elapsed
+            self._recent.append(elapsed)
             self._deliver(text, evaluation, error, self.version)
         elif self._worker_busy:
             self._worker_stale = True  # one evaluation at a time; the newest text goes next
@@ -300,7 +312,7 @@ class TemplateEditor(TextArea):
 
     def _deliver_from_thread(self, text: str, evaluation: Evaluation | None, error: str | None, version: int, elapsed: float) -> None:
         self._worker_busy = False
-        self.last_eval_seconds = elapsed
+        self._recent.append(elapsed)
         self._deliver(text, evaluation, error, version)  # dropped if the text changed meanwhile
         if self._worker_stale or version != self.version:
             self._worker_stale = False
