@@ -47,7 +47,9 @@ class ApproveDialog(ModalScreen["ApproveAnswer | None"]):
     ApproveDialog { align: center middle; background: $background 60%; }
     ApproveDialog .dialog { border: thick $success; }
     ApproveDialog.-refused .dialog, ApproveDialog.-warnings .dialog { border: thick $warning; }
-    ApproveDialog .approve-findings { height: auto; max-height: 10; margin-bottom: 1; }
+    ApproveDialog .approve-scroll { height: auto; max-height: 50vh; }
+    ApproveDialog .approve-findings { height: auto; margin-bottom: 1; color: $text-warning; }
+    ApproveDialog.-refused .approve-findings { color: $text-error; }
     ApproveDialog Checkbox { margin-bottom: 1; }
     """
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
@@ -73,30 +75,32 @@ class ApproveDialog(ModalScreen["ApproveAnswer | None"]):
             if self.refused:
                 n = len(c.errors)
                 yield Label(f"Cannot approve {self.label}", classes="dialog-title")
-                yield Static(f"It has {n} error finding{'s' if n != 1 else ''}; fix {'them' if n != 1 else 'it'} first:",
-                             classes="dialog-body", markup=False)
-                with VerticalScroll(classes="approve-findings"):
-                    yield Static("\n".join(_finding_line(f) for f in c.errors), id="approve-errors", markup=False)
+                with VerticalScroll(classes="approve-scroll"):
+                    yield Static(f"It has {n} error finding{'s' if n != 1 else ''}; fix {'them' if n != 1 else 'it'} first:",
+                                 classes="dialog-body", markup=False)
+                    yield Static("\n".join(_finding_line(f) for f in c.errors), id="approve-errors",
+                                 classes="approve-findings", markup=False)
                 with Horizontal(classes="dialog-buttons"):
                     yield Button("Close", id="cancel", variant="primary")
                 return
             yield Label(f"Approve {self.label}", classes="dialog-title")
-            body = f"Records {c.rel} (sha256 {c.sha256[:12]}…) in approvals.toml under the current policy set."
-            if self.state:
-                body += f"\nNow: {self.state}."
-            yield Static(body, classes="dialog-body", markup=False)
-            if c.warnings:
-                n = len(c.warnings)
-                yield Static(f"{n} warning{'s' if n != 1 else ''} must be accepted; {'they are' if n != 1 else 'it is'} recorded with the approval:",
-                             markup=False)
-                with VerticalScroll(classes="approve-findings"):
-                    yield Static("\n".join(_finding_line(f) for f in c.warnings), id="approve-warnings", markup=False)
-                yield Checkbox(f"Accept {'these' if n != 1 else 'this'} {n} warning{'s' if n != 1 else ''}", id="approve-accept")
-            with Grid(classes="form"):
-                yield Label("Approver")
-                yield Input(self.approver, placeholder="your name", id="approve-by")
-                yield Label("Note")
-                yield Input("", placeholder="optional: what was reviewed", id="approve-note")
+            with VerticalScroll(classes="approve-scroll"):
+                body = f"Records {c.rel} (sha256 {c.sha256[:12]}…) in approvals.toml under the current policy set."
+                if self.state:
+                    body += f"\nNow: {self.state}."
+                yield Static(body, classes="dialog-body", markup=False)
+                if c.warnings:
+                    n = len(c.warnings)
+                    yield Static(f"{n} warning{'s' if n != 1 else ''} must be accepted; {'they are' if n != 1 else 'it is'} recorded with the approval:",
+                                 markup=False)
+                    yield Static("\n".join(_finding_line(f) for f in c.warnings), id="approve-warnings",
+                                 classes="approve-findings", markup=False)
+                    yield Checkbox(f"Accept {'these' if n != 1 else 'this'} {n} warning{'s' if n != 1 else ''}", id="approve-accept")
+                with Grid(classes="form"):
+                    yield Label("Approver")
+                    yield Input(self.approver, placeholder="your name", id="approve-by")
+                    yield Label("Note")
+                    yield Input("", placeholder="optional: what was reviewed", id="approve-note")
             yield Static("", id="approve-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Approve", id="approve", variant="success")
