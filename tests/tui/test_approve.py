@@ -57,13 +57,15 @@ async def test_approve_records_the_ledger_and_badges(project_dir, monkeypatch):
         app.editor.insert("！", (row, 0))
         await until(pilot, lambda: prompt(app, path).startswith("S "))
         assert "stale: unsaved edits" in status_bar(app)
+        assert prompt(app, path).endswith("\n  unsaved edits")
         # ...and once on disk, the status bar says which change made it stale.
         path.write_text(NOTICE.replace("及时还款", "及时还钱"), encoding="utf-8")
         app.current.saved_text = app.current.text = app.editor.text = NOTICE.replace("及时还款", "及时还钱")
         app.refresh_approvals()
         await until(pilot, lambda: "file changed since approval" in status_bar(app))
         assert prompt(app, path).startswith("S ")
-        assert app.template_list.approvals[path] == ("stale", "file changed since approval")
+        assert app.template_list.approvals[path] == ("stale", "file changed")
+        assert prompt(app, path).endswith("\n  file changed")  # the list says which change, too
 
 
 async def test_approve_refused_with_errors_lists_them(project_dir):
@@ -118,3 +120,32 @@ async def test_approve_asks_to_save_unsaved_edits_first(project_dir):
         await pilot.pause()
         assert not isinstance(app.screen, ApproveDialog)
     assert ledger(project_dir) == {}
+
+
+async def test_approve_dialog_buttons_fit_a_small_terminal(project_dir):
+    path = project_dir / "templates" / "notice.j2"
+    path.write_text(NOTICE.replace("请及时还款", "否则我们将上门催收"), encoding="utf-8")
+    app = make_app(project_dir, path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, ApproveDialog))
+        button = app.screen.query_one("#approve").region
+        assert button.bottom <= 24 and button.height == 3
+
+
+async def test_stale_after_policy_change_shows_in_list_and_status_bar(project_dir):
+    from tmplstudio.pack.approval import approve, check
+    from tmplstudio.project import Project
+
+    path = project_dir / "templates" / "notice.j2"
+    project = Project.discover(project_dir)
+    approve(project, [check(project, path)], "Li Wei")
+    pack = project_dir / "packs" / "test.toml"
+    pack.write_text(pack.read_text(encoding="utf-8").replace('phrases = ["保证收益"]', 'phrases = ["保证收益", "稳赚"]'),
+                    encoding="utf-8")
+    app = make_app(project_dir, path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: prompt(app, path).startswith("S "))
+        assert prompt(app, path).endswith("\n  policy set changed")
+        await until(pilot, lambda: "policy set changed since approval (pack test-pack changed)" in status_bar(app))

@@ -242,7 +242,8 @@ class ApprovalActions:
         template_list = lists.first()
         for path in list(template_list.paths):
             info = results.get(path)
-            template_list.set_approval(path, info[0] if info else None, "; ".join(info[1]) if info else "")
+            short = ", ".join("file changed" if r.startswith("file") else "policy set changed" for r in info[1]) if info else ""
+            template_list.set_approval(path, info[0] if info else None, short)
         if app.current is not None:
             app._update_status()
 

@@ -104,9 +104,13 @@ class TemplateList(OptionList):
         name = self.label(path).removesuffix(".j2")
         current = path == self.current
         status = self.statuses.get(path, Status())
+        state, why = self.approvals.get(path, (None, ""))
+        if state == "approved" and status.unsaved:
+            state, why = "stale", "unsaved edits"
         return Content.assemble(
-            approval_badge(self.approvals.get(path, (None, ""))[0], status.unsaved),
-            badge(status), " ", (name, "bold $text-accent" if current else "")
+            approval_badge(state, status.unsaved),
+            badge(status), " ", (name, "bold $text-accent" if current else ""),
+            ("\n  " + why, "$text-warning") if state == "stale" and why else "",
         )
 
     def _rebuild(self) -> None:
