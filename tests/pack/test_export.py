@@ -267,3 +267,32 @@ def test_export_strict_exit_codes_through_cli(proj_dir):
     assert r.returncode == 0
     r = cli(proj_dir, "export", "--out", "p.zip", "--target", "nope")
     assert r.returncode == 2
+
+
+def test_duplicate_ids_are_excluded_and_a_file_named_twice_is_not_a_duplicate(proj_dir):
+    write(proj_dir, "copy", NOTICE_BODY, template_id="notice")
+    approve(proj_dir, "notice", "copy")
+    result = build(load(proj_dir))
+    assert result.included == []
+    assert {e.path: e.reason for e in result.excluded} == {
+        "copy.j2": "template id 'notice' is also used by notice.j2",
+        "notice.j2": "template id 'notice' is also used by copy.j2",
+    }
+    (proj_dir / "templates" / "copy.j2").unlink()
+    r = cli(proj_dir, "export", "--out", "p.zip", "--strict", "templates", "templates/notice.j2")
+    assert r.returncode == 0, r.stdout
+
+
+def test_tencent_numbers_every_occurrence_twilio_reuses_numbers_and_mask_arguments(proj_dir):
+    write(proj_dir, "repeat", "【示例银行】{{ name }}您好，{{ name }}的卡号{{ card_no | mask(6) }}，尾号{{ card_no | mask }}。\n")
+    approve(proj_dir, "repeat")
+    tencent = json.loads(build(load(proj_dir), "tencent").files["tencent/repeat.json"])
+    assert tencent["template_content"] == "{1}您好，{2}的卡号{3}，尾号{4}。"
+    assert tencent["params"] == ["name", "name", "card_no", "card_no"]
+    assert tencent["samples"]["short"] == ["张三", "张三", "*************890123", "***************0123"]
+    twilio = json.loads(build(load(proj_dir), "twilio").files["twilio/repeat.json"])
+    assert twilio["types"]["twilio/text"]["body"] == "【示例银行】{{1}}您好，{{1}}的卡号{{2}}，尾号{{3}}。"
+    assert twilio["variables"] == {"1": "张三", "2": "*************890123", "3": "***************0123"}
+    aliyun = build(load(proj_dir), "aliyun")
+    reasons = {e.path: e.reason for e in aliyun.excluded}
+    assert "variable 'card_no' is used both masked and unmasked (or with different masks)" in reasons["repeat.j2"]

@@ -108,8 +108,12 @@ def build(project, target: str = "generic", paths: list[Path] | None = None) -> 
     policies = policy_set(project)
     result = ExportResult()
     candidates = []
+    seen: set[str] = set()
     for path in (paths if paths is not None else project.template_paths()):
         rel = relative(root, path)
+        if rel in seen:
+            continue  # named twice (a file and its folder)
+        seen.add(rel)
         data, text = read_template(path)
         ev = project.evaluate(text, path)
         st = template_status(ledger, rel, path, data, ev, policies)

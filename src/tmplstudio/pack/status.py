@@ -94,8 +94,12 @@ def project_statuses(project, paths: list[Path] | None = None) -> tuple[list[Tem
     policies = policy_set(project)
     files = paths if paths is not None else project.template_paths()
     out = []
+    seen: set[str] = set()
     for path in files:
         rel = relative(root, path)
+        if rel in seen:
+            continue  # named twice (a file and its folder)
+        seen.add(rel)
         data, text = read_template(path)
         out.append(template_status(ledger, rel, path, data, project.evaluate(text, path), policies))
     missing = sorted(rel for rel in ledger.approvals if not (root / rel).exists())

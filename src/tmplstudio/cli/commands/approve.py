@@ -39,9 +39,12 @@ def run(args) -> int:
         if args.by is not None:
             raise InputError("--by needs the approver's name")
         raise InputError("no approver name: pass --by NAME (git config user.name and the login name are empty)")
-    checks, refused = [], 0
+    checks, refused, seen = [], 0, set()
     for path in files:
         c = check(proj, path)
+        if c.rel in seen:
+            continue  # named twice (a file and its folder)
+        seen.add(c.rel)
         reason = refusal(c, args.accept_warnings)
         if reason:
             refused += 1
