@@ -242,17 +242,20 @@ def lint_file(path: Path) -> PackLint:
         problem(lines.top_key("rules"), ERROR, "invalid", "'rules' must be an array of tables: [[rules]]")
         raw_rules = []
     good: list[Rule] = []
-    seen: dict[str, int | None] = {}
+    seen: dict[str, list[tuple[object, int | None]]] = {}
     for index, raw in enumerate(raw_rules):
         rule = _lint_rule(raw, index, pack_id, path, lines, problem)
         rid = raw.get("id") if isinstance(raw, dict) else None
         if isinstance(rid, str):
             line = lines.rules.rule(index)
-            if rid in seen:
-                problem(line, ERROR, "duplicate-id", f"rule id '{rid}' is used twice in this pack (first at line {seen[rid] or '?'}); "
-                        "suppressions and config overrides could not tell them apart")
-            else:
-                seen[rid] = line
+            variant = raw.get("variant")
+            earlier = seen.setdefault(rid, [])
+            # Entries may share an id when each names a distinct `variant` (docs/policy-format.md).
+            clash = [ln for v, ln in earlier if v is None or variant is None or v == variant]
+            if clash:
+                problem(line, ERROR, "duplicate-id", f"rule id '{rid}' is used twice in this pack (first at line {clash[0] or '?'}); "
+                        "give each entry a distinct `variant`, or suppressions and config overrides could not tell them apart")
+            earlier.append((variant, line))
         if rule is not None:
             good.append(rule)
     if base_pack is not None and good:
