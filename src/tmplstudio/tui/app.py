@@ -307,7 +307,9 @@ class StudioApp(ApprovalActions, App[int]):
         if self._cursor_to_body and evaluation is not None:
             # A freshly opened template: show the body (the part being written), not the front matter.
             self._cursor_to_body = False
-            self.editor.move_cursor(self.editor.offset_to_location(evaluation.template.body_start), center=True)
+            self.editor.move_cursor(self.editor.offset_to_location(evaluation.template.body_start))
+            # On start-up the editor may not have its size yet: scroll once it has.
+            self.editor.call_after_refresh(self.editor.scroll_cursor_visible, center=True)
         problems = list(self.problems)
         if event.error:
             problems.append(event.error)
