@@ -21,6 +21,10 @@ from jinja2 import nodes
 from tmplstudio.render.sourcemap import Scan, scan
 
 MAX_PATHS = 1024
+# Bounds on the walk itself: macros calling macros can multiply the work without adding paths
+# (ten calls of a macro that makes ten calls ... is 10^8 walks of one node).
+MAX_STEPS = 20_000       # AST nodes visited (a real template needs a few hundred)
+MAX_PATH_SEGMENTS = 20_000  # segments summed over the alternatives being built
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,7 @@ class _Walker:
         self.include_stack: list[str] = [main_path]
         self.macro_stack: list[str] = []
         self.caller_stack: list[list[tuple[tuple[Seg, ...], tuple[str, ...]]]] = []
+        self.steps = 0
 
     # Map AST nodes to token indices: TemplateData nodes and {{ }} expressions appear in
     # document order, exactly like the lexer's data tokens and variable tags.
@@ -168,10 +173,11 @@ class _Walker:
     def product(self, a, b):
         if not a or not b:
             return a or b
-        out = [(s1 + s2, c1 + c2) for s1, c1 in a for s2, c2 in b]
-        if len(out) > self.limit:
+        if len(a) * len(b) > self.limit:
             raise _TooMany
-        return out
+        if len(b) * sum(len(s) for s, _ in a) + len(a) * sum(len(s) for s, _ in b) > MAX_PATH_SEGMENTS:
+            raise _TooMany
+        return [(s1 + s2, c1 + c2) for s1, c1 in a for s2, c2 in b]
 
     def seq(self, body: list[nodes.Node], file: int, conds: tuple[str, ...], ctx: dict):
         alts = [((), ())]
@@ -184,6 +190,9 @@ class _Walker:
         return [(s, (label,) + c) for s, c in self.seq(body, file, inner, ctx)]
 
     def node(self, node: nodes.Node, file: int, conds: tuple[str, ...], ctx: dict):
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise _TooMany
         data_map, var_map = self.maps[file]
         if isinstance(node, nodes.Output):
             alts = [((), ())]

@@ -30,6 +30,11 @@ VAR_MARK = "\ue001"
 END_MARK = "\ue002"
 _INDEX_BASE = 0xE100
 _MAX_INDEX = 0xF8FF - _INDEX_BASE
+# Bounds that keep lexing, parsing, compiling and every later tree walk fast and within
+# Python's recursion limit, whatever the file holds (a message template has a few hundred
+# tokens and a nesting depth under 10).
+MAX_TOKENS = 10_000
+MAX_NESTING = 60
 PLACEHOLDER = "\ufffc"  # stands for a {{ }} value in the literal view
 
 
@@ -132,6 +137,8 @@ def scan(body: str, base: int) -> Scan:
         raw_tokens = []
         for lineno, token, value in env.lexer.tokeniter(body, None):
             raw_tokens.append((lineno, token, value))
+            if len(raw_tokens) > MAX_TOKENS:
+                raise TemplateSyntaxError(f"template too complex: more than {MAX_TOKENS:,} Jinja tokens", lineno)
             found = body.find(value, pos) if value else pos
             start = pos if found < 0 else found
             end = start + len(value)
@@ -158,7 +165,12 @@ def scan(body: str, base: int) -> Scan:
             # Parse from the tokens we already have instead of lexing the body a second time.
             parser = Parser(env, "")
             parser.stream = TokenStream(env.lexer.wrap(iter(raw_tokens)), None, None)
-            skeleton = Skeleton(parser.parse())
+            try:
+                tree = parser.parse()
+            except RecursionError:
+                raise TemplateSyntaxError("expressions or tags nested too deeply", parser.stream.current.lineno) from None
+            _check_nesting(tree)
+            skeleton = Skeleton(tree)
             _SKELETONS.put(key, skeleton)
         else:
             _SKELETONS.touch(key)
@@ -172,6 +184,16 @@ def scan(body: str, base: int) -> Scan:
         return result
     _attach_names(result)
     return result
+
+
+def _check_nesting(tree: nodes.Template) -> None:
+    """Refuse trees deeper than MAX_NESTING (iteratively: the tree may be deep)."""
+    stack: list[tuple[nodes.Node, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise TemplateSyntaxError(f"tags or expressions nested more than {MAX_NESTING} levels deep", getattr(node, "lineno", 1) or 1)
+        stack.extend((child, depth + 1) for child in node.iter_child_nodes())
 
 
 def _locate_error(body: str, base: int, line_start: int, exc: TemplateSyntaxError) -> int:
