@@ -165,6 +165,18 @@ def test_malformed_structures_are_problems_not_crashes(tmp_path):
     assert any("did you mean 'segments'" in p.message for p in problems)
 
 
+def test_variants_may_share_an_id_but_not_a_variant(tmp_path):
+    first = GOOD_RULE.replace('id = "visit"', 'id = "visit"\nvariant = "a"')
+    second = GOOD_RULE.replace('id = "visit"', 'id = "visit"\nvariant = "b"').replace('"上门追讨"', '"上门拜访"')
+    assert lint(tmp_path, HEADER + first + second) == []
+    again = lint(tmp_path, HEADER + first + first)
+    assert [(p.code, p.line) for p in again if p.level == "error"] == [("duplicate-id", 20)]
+    # An example failure names the variant, at the example's own line.
+    broken = second.replace('ok = ["可预约上门服务"]', 'ok = ["可预约上门服务", "我们会上门拜访"]')
+    [fail] = [p for p in lint(tmp_path, HEADER + first + broken) if p.code == "example-fails"]
+    assert fail.message.startswith("rule 'visit (b)': ok example '我们会上门拜访'") and fail.line == 31
+
+
 def test_duplicate_pack_ids_across_files(tmp_path):
     a = write(tmp_path / "a.toml", HEADER + GOOD_RULE)
     b = write(tmp_path / "b.toml", HEADER + GOOD_PATTERN)

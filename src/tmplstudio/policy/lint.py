@@ -9,7 +9,7 @@ error   toml            not UTF-8, or not valid TOML
 error   invalid         anything the loader rejects (wrong type, missing field, bad value)
 error   unknown-key     a key the format does not have (with "did you mean")
 error   unknown-kind    a rule kind that does not exist
-error   duplicate-id    two rules with the same id in one pack
+error   duplicate-id    two rules with the same id in one pack (unless each has its own `variant`)
 error   duplicate-pack  two linted files with the same pack id
 error   regex           an invalid or runaway-prone regular expression (loader.pattern_problem)
 error   never-matches   a phrase that is empty after normalisation, or a pattern (matched on
@@ -271,6 +271,8 @@ def _lint_rule(raw: Any, index: int, pack_id: str, path: Path, lines: _Lines, pr
         return None
     rid = raw.get("id")
     where = f"rule '{rid}'" if isinstance(rid, str) else f"rule #{index + 1}"
+    if isinstance(rid, str) and isinstance(raw.get("variant"), str):
+        where = f"rule '{rid}' ({raw['variant']})"
     kind = raw.get("kind")
     known_kind = kind in RULE_KINDS
     if not known_kind:
@@ -445,19 +447,19 @@ def _check_examples(pack: Pack, raw_rules: list, lines: _Lines, problem) -> None
     index_of = {}
     for i, raw in enumerate(raw_rules):
         if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-            index_of.setdefault(raw["id"], i)
+            index_of.setdefault((raw["id"], raw.get("variant")), i)
     enabled = replace(pack, rules=tuple(r for r in pack.rules if r.enabled))
     result = run_pack(enabled)
     for r in result.failures:
-        index = index_of.get(r.rule.id, 0)
+        index = index_of.get((r.rule.id, r.rule.variant), 0)
         at = lines.value(index, r.example.text, r.example.line or r.rule.line)
         text = r.example.text if len(r.example.text) <= 60 else r.example.text[:57] + "..."
         if r.expect_hit:
             others = sorted({f.rule for f in r.evaluation.findings if not f.suppressed and f.pack == pack.id})
             also = f" (rules of this pack that did fire: {', '.join(others)})" if others else ""
-            problem(at, ERROR, "example-fails", f"rule '{r.rule.id}': hit example {text!r} does not trigger the rule{also}")
+            problem(at, ERROR, "example-fails", f"rule '{r.rule.label}': hit example {text!r} does not trigger the rule{also}")
         else:
-            problem(at, ERROR, "example-fails", f"rule '{r.rule.id}': ok example {text!r} triggers the rule "
+            problem(at, ERROR, "example-fails", f"rule '{r.rule.label}': ok example {text!r} triggers the rule "
                     f"on {', '.join(repr(f.text) for f in r.rule_findings)}")
 
 
