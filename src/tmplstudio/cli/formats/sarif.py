@@ -108,7 +108,10 @@ def to_sarif(report, fail_on: str = "error") -> dict:
     rule_index: dict[str, int] = {}
     results: list[dict] = []
     for path, ev in report.evaluations:
-        by_key = {(r.pack_id, r.id): r for p in ev.packs for r in p.rules}
+        by_key: dict = {}
+        for pack in ev.packs:
+            for r in pack.rules:
+                by_key.setdefault((r.pack_id, r.id), r)  # variants of a rule share one descriptor: the first entry's
         for f in ev.findings:
             key = f"{f.pack}/{f.rule}"
             if key not in rule_index:
