@@ -105,6 +105,18 @@ def test_sarif_columns_equal_code_points_without_astral_characters(project):
     assert (region["startColumn"], region["endColumn"]) == (f["column"], f["end_column"]) == (4, 8)
 
 
+def test_findings_in_an_included_partial_point_into_the_partial(project):
+    write(project / "templates" / "_partials" / "footer.j2", "🙂我们将上门催收\n")
+    write(project / "templates" / "main.j2", '【某银行】您好{% include "_partials/footer.j2" %}\n')
+    doc = json.loads(tmplstudio("validate", "--format", "sarif", "templates/main.j2", cwd=project).stdout)
+    [res] = doc["runs"][0]["results"]
+    loc = res["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == "templates/_partials/footer.j2"  # relative, as code scanning needs
+    assert (loc["region"]["startLine"], loc["region"]["startColumn"]) == (1, 6)  # code point 5, after the emoji (2 UTF-16 units)
+    out = tmplstudio("validate", "--format", "github", "templates/main.j2", cwd=project).stdout
+    assert out.startswith("::error file=templates/_partials/footer.j2,line=1,col=5,")
+
+
 def test_sarif_non_ascii_path_is_a_valid_uri(project):
     write(project / "templates" / "催收 提醒.j2", "我们将上门催收\n")
     doc = json.loads(tmplstudio("validate", "--format", "sarif", "templates/催收 提醒.j2", cwd=project).stdout)

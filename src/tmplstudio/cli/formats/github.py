@@ -38,5 +38,5 @@ def write(report, out: TextIO, fail_on: str = "error") -> None:
         for f in ev.findings:
             if f.suppressed:
                 continue
-            out.write(command(COMMAND[f.severity.value], finding_message(f), file=f.file or path, line=f.line, col=f.column,
+            out.write(command(COMMAND[f.severity.value], finding_message(f), file=shown_path(f.file) or path, line=f.line, col=f.column,
                               endLine=f.end_line, endColumn=f.end_column, title=f.rule) + "\n")

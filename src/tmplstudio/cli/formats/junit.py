@@ -25,7 +25,7 @@ def _clean(text: str) -> str:
 
 def _line(path: str, f) -> str:
     suppressed = f" (suppressed: {f.suppression_reason})" if f.suppressed else ""
-    return _clean(f"{f.file or path}:{f.line}:{f.column} {f.severity.value} {f.rule} {finding_message(f)}{suppressed}")
+    return _clean(f"{shown_path(f.file) or path}:{f.line}:{f.column} {f.severity.value} {f.rule} {finding_message(f)}{suppressed}")
 
 
 def build(report, fail_on: str = "error") -> ET.Element:

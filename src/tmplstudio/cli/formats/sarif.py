@@ -117,7 +117,7 @@ def to_sarif(report, fail_on: str = "error") -> dict:
             if key not in rule_index:
                 rule_index[key] = len(rules)
                 rules.append(_rule_descriptor(key, f.pack, f.rule, by_key.get((f.pack, f.rule)), f))
-            file = f.file or path
+            file = shown_path(f.file) or path  # a partial's findings point into the partial
             source = ev.template.source if not f.file else None
             start_text = lines.line(file, f.line, source)
             end_text = start_text if f.end_line == f.line else lines.line(file, f.end_line, source)
