@@ -117,6 +117,22 @@ def test_each_check_stays_quiet_on_its_near_miss(tmp_path, code, text):
     assert [str(p) for p in problems if p.level == "error"] == []  # a valid pack, so the silence means something
 
 
+def test_what_lint_calls_dead_is_dead_in_the_engine(tmp_path):
+    """The engine agrees with `shadowed` and `never-matches`: those entries never produce a finding."""
+    from tmplstudio.policy.engine import evaluate
+    from tmplstudio.policy.loader import load_pack
+
+    text = HEADER + GOOD_RULE.replace('allow = ["上门服务"]', 'allow = ["上门服务", "上門追討"]') + GOOD_PATTERN.replace(
+        "patterns = [", "patterns = ['上門', ")
+    pack = load_pack(write(tmp_path / "p.toml", text))
+    for body in ("我们将上门追讨", "我们将上門追討", "请到上門办理", "请到上门办理"):
+        ev = evaluate(f"+++\nlocale = \"zh-CN\"\n+++\n{body}\n", "x.j2", [pack])
+        assert [f.rule for f in ev.findings if f.pack == "t"] == [], body
+    # ...while the rule's other phrase still fires, so the silence above is not a broken setup.
+    ev = evaluate("+++\nlocale = \"zh-CN\"\n+++\n我们将上门催收\n", "x.j2", [pack])
+    assert [f.rule for f in ev.findings if f.pack == "t"] == ["visit"]
+
+
 def test_all_problems_are_reported_not_only_the_first(tmp_path):
     text = (HEADER + GOOD_RULE.replace("allow =", "alow =")
             + GOOD_PATTERN.replace("patterns = [", "patterns = ['(a+)+', '[x', ")
