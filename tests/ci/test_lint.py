@@ -75,7 +75,7 @@ TRIGGERS = [
     ("example-fails", HEADER + GOOD_RULE.replace('ok = ["可预约上门服务"]', 'ok = ["可预约上门服务", "他们要上门追讨了"]'), "error",
      "ok example '他们要上门追讨了' triggers the rule on '上门追讨'"),
     ("invalid", HEADER + GOOD_RULE.replace('severity = "error"', 'severity = "fatal"'), "error", "severity must be"),
-    ("redundant-phrase", HEADER + GOOD_RULE.replace('"上门追讨"', '"上门追讨", "上門追討"'), "warning", "same after normalisation"),
+    ("redundant-phrase", HEADER + GOOD_RULE.replace('"上门追讨"', '"上门追讨", "上門追討"'), "warning", "'上門追討' matches exactly what '上门追讨' matches (both normalise to '上门追讨')"),
     ("invisible", HEADER + GOOD_RULE.replace('"上门追讨"', '"上门\\u200b追讨"'), "warning", "'上门\\u200b追讨' contains invisible"),
     ("literal-star", HEADER + GOOD_RULE.replace('"上门追讨"', '"上门*追讨"'), "warning", "matches only '上门追讨'"),
     ("no-examples", HEADER + GOOD_RULE.replace('ok = ["可预约上门服务"]', ""), "warning", "no 'ok' example"),

@@ -409,8 +409,11 @@ def _check_phrases(rule: Rule, raw: dict, index: int, where: str, lines: _Lines,
                         f"this * is a separator that normalisation removes, so the entry matches only '{norm}'")
             key = norm + ("*" if phrase.endswith("*") else "")
             if key in seen:
-                same = "is written identically" if seen[key] == phrase else "is the same after normalisation (case, width, Traditional/Simplified, separators)"
-                problem(at, WARNING, "redundant-phrase", f"{where}: {name} entry {_show(phrase)} {same} as {_show(seen[key])}; keep one")
+                if seen[key] == phrase:
+                    same = "is listed twice"
+                else:
+                    same = f"matches exactly what {_show(seen[key])} matches (both normalise to '{norm}')"
+                problem(at, WARNING, "redundant-phrase", f"{where}: {name} entry {_show(phrase)} {same}; keep one")
             else:
                 seen[key] = phrase
     allow = {_norm(a): a for a in p.get("allow", [])}
