@@ -486,3 +486,19 @@ async def test_quit_during_save_dialog_does_not_cancel_the_save(notice_app, proj
         await pilot.click("#save")
         await pilot.pause()
         assert path.read_text(encoding="utf-8") == app.editor.text
+
+
+async def test_email_preview_shows_subject_and_no_sms_segments(project_dir: Path):
+    path = project_dir / "templates" / "mail.j2"
+    path.write_text(
+        '+++\nid = "mail"\nlocale = "zh-CN"\nchannel = "email"\nsubject = "{{ name }}的账单"\n\n'
+        '[samples.a]\nname = "张三"\n+++\n{{ name }}您好，您的账单已出。\n',
+        encoding="utf-8",
+    )
+    app = make_app(project_dir, path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = str(app.query_one("#preview-text").render())
+        assert text.startswith("Subject: 张三的账单")
+        stats = str(app.query_one("#preview-stats").render())
+        assert "chars" in stats and "SMS" not in stats

@@ -31,9 +31,9 @@ def rendering_content(rendering: Rendering) -> Content:
     return content
 
 
-def stats_line(rendering: Rendering) -> str:
+def stats_line(rendering: Rendering, channel: str | None = "sms") -> str:
     stats = rendering.stats
-    if stats is None:
+    if stats is None or (channel or "sms") != "sms":  # segments mean nothing for email or push
         return f"{len(rendering.text or '')} chars"
     segments = "segment" if stats.segments == 1 else "segments"
     return f"{stats.chars} chars · {stats.encoding} · {stats.segments} SMS {segments}"
@@ -83,6 +83,12 @@ class PreviewPanel(Vertical):
         return self.sample
 
     @property
+    def channel(self) -> str | None:
+        if self.evaluation is None:
+            return None
+        return getattr(self.evaluation.template.meta, "channel", None)
+
+    @property
     def rendering(self) -> Rendering | None:
         if self.evaluation is None or self.sample is None:
             return None
@@ -94,7 +100,11 @@ class PreviewPanel(Vertical):
         key = (
             self.sample,
             tuple(samples),
-            None if rendering is None else (rendering.text, rendering.error, repr(rendering.stats), tuple((s.start, s.end, _sev(s.severity)) for s in rendering.spans)),
+            self.channel,
+            None if rendering is None else (
+                rendering.text, getattr(rendering, "subject", None), rendering.error, repr(rendering.stats),
+                tuple((s.start, s.end, _sev(s.severity)) for s in rendering.spans),
+            ),
         )
         if key == self._shown:
             return  # nothing visible changed: skip the repaint on this keystroke
@@ -124,5 +134,9 @@ class PreviewPanel(Vertical):
             stats.update("", layout=False)
         else:
             self.set_class(False, "-error")
-            body.update(rendering_content(rendering))
-            stats.update(stats_line(rendering), layout=False)
+            subject = getattr(rendering, "subject", None)
+            content = rendering_content(rendering)
+            if subject:
+                content = Content.assemble(("Subject: ", "bold"), subject, "\n\n", content)
+            body.update(content)
+            stats.update(stats_line(rendering, self.channel), layout=False)
