@@ -66,6 +66,7 @@ class Check:
     errors: list[Finding] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
     suppressed: list[Finding] = field(default_factory=list)
+    dependencies: Any = None   # pack.partials.Dependencies
 
     @property
     def sha256(self) -> str:
@@ -79,11 +80,13 @@ class Check:
 def check(project, path: Path, root: Path | None = None) -> Check:
     root = Path(root or project.templates_dir)
     rel = relative(root, path)
+    from tmplstudio.pack.partials import dependencies
+
     data, text = read_template(path)
     ev = project.evaluate(text, path)
     active = [f for f in ev.findings if not f.suppressed]
     return Check(
-        path=path, rel=rel, data=data, evaluation=ev,
+        path=path, rel=rel, data=data, evaluation=ev, dependencies=dependencies(project, path, text),
         errors=[f for f in active if f.severity == Severity.ERROR],
         warnings=[f for f in active if f.severity == Severity.WARNING],
         suppressed=[f for f in ev.findings if f.suppressed],
@@ -95,6 +98,9 @@ def refusal(c: Check, accept_warnings: bool) -> str | None:
     if c.errors:
         n = len(c.errors)
         return f"{n} error finding{'s' if n != 1 else ''}; fix {'them' if n != 1 else 'it'} before approval"
+    if c.dependencies is not None and c.dependencies.dynamic:
+        return ("it loads a partial whose name is computed, so the approval could not cover it ("
+                + "; ".join(c.dependencies.dynamic) + "); name the partial literally")
     if c.warnings and not accept_warnings:
         n = len(c.warnings)
         return f"{n} warning{'s' if n != 1 else ''}; review {'them' if n != 1 else 'it'} and approve with --accept-warnings to record {'them' if n != 1 else 'it'} as accepted"
@@ -108,6 +114,7 @@ def make_approval(c: Check, policies: PolicySet, by: str, note: str = "") -> App
         policy_packs=dict(policies.packs), config_digest=policies.config_digest,
         accepted_warnings=[finding_record(f) for f in c.warnings],
         suppressed=[finding_record(f) for f in c.suppressed],
+        partials=dict(c.dependencies.partials) if c.dependencies is not None else {},
     )
 
 

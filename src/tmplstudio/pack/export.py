@@ -100,6 +100,7 @@ def manifest_digest(manifest: dict[str, Any]) -> str:
 def build(project, target: str = "generic", paths: list[Path] | None = None) -> ExportResult:
     """Decide what goes into the pack and produce every file's bytes (nothing is written)."""
     from tmplstudio.pack.approval import read_template, relative
+    from tmplstudio.pack.partials import dependencies
 
     if target not in TARGETS:
         raise InputError(f"unknown target '{target}' (choose from {', '.join(TARGETS)})")
@@ -116,11 +117,19 @@ def build(project, target: str = "generic", paths: list[Path] | None = None) -> 
         seen.add(rel)
         data, text = read_template(path)
         ev = project.evaluate(text, path)
-        st = template_status(ledger, rel, path, data, ev, policies)
+        deps = dependencies(project, path, text)
+        st = template_status(ledger, rel, path, data, ev, policies, deps.partials)
         if st.state != APPROVED:
             reason = {"draft": "not approved (draft)", "stale": "approval is stale: " + st.describe(),
                       "failing": "fails validation now: " + st.describe()}.get(st.state, st.state)
             result.excluded.append(Excluded(rel, reason))
+            continue
+        if deps.dynamic:
+            result.excluded.append(Excluded(rel, "loads a partial whose name is computed: " + "; ".join(deps.dynamic)))
+            continue
+        outside = [k for k in deps.partials if k.startswith("/") or k.startswith("..")]
+        if outside:
+            result.excluded.append(Excluded(rel, f"partial {outside[0]} is outside the templates folder"))
             continue
         line_offset = ev.template.position(ev.template.body_start)[0] - 1
         try:
@@ -128,13 +137,13 @@ def build(project, target: str = "generic", paths: list[Path] | None = None) -> 
         except Unsupported as exc:
             result.excluded.append(Excluded(rel, f"cannot be expressed for {target}: {exc}"))
             continue
-        candidates.append((rel, data, ev, st, converted))
+        candidates.append((rel, data, ev, st, converted, deps))
 
     by_id: dict[str, list[str]] = {}
-    for rel, _, ev, _, _ in candidates:
+    for rel, _, ev, _, _, _ in candidates:
         by_id.setdefault(ev.template.meta.id, []).append(rel)
     entries = []
-    for rel, data, ev, st, converted in candidates:
+    for rel, data, ev, st, converted, deps in candidates:
         same = [r for r in by_id[ev.template.meta.id] if r != rel]
         if same:
             result.excluded.append(Excluded(rel, f"template id '{ev.template.meta.id}' is also used by {', '.join(same)}"))
@@ -144,6 +153,10 @@ def build(project, target: str = "generic", paths: list[Path] | None = None) -> 
         name = f"templates/{rel}"
         result.files[name] = data
         files["source"] = name
+        if deps.partials:
+            for key, content in deps.data.items():
+                result.files[f"templates/{key}"] = content
+            files["partials"] = [f"templates/{key}" for key in deps.partials]
         if converted.filename is not None:
             payload = converted.file_bytes()
             result.files[converted.filename] = payload
@@ -156,6 +169,7 @@ def build(project, target: str = "generic", paths: list[Path] | None = None) -> 
             "id": meta.id,
             "path": rel,
             "sha256": sha256_bytes(data),
+            "partials": dict(deps.partials),
             "title": meta.title,
             "locale": meta.locale,
             "channel": meta.channel,

@@ -62,6 +62,7 @@ class Approval:
     config_digest: str | None = None
     accepted_warnings: list[dict[str, Any]] = field(default_factory=list)
     suppressed: list[dict[str, Any]] = field(default_factory=list)
+    partials: dict[str, str] = field(default_factory=dict)   # partial path -> sha256 (include/import/extends)
 
     def to_toml(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -77,6 +78,8 @@ class Approval:
             data["config_digest"] = self.config_digest
         data["accepted_warnings"] = [_ordered(w, WARNING_KEYS) for w in sorted(self.accepted_warnings, key=_warning_key)]
         data["suppressed"] = [_ordered(s, WARNING_KEYS) for s in sorted(self.suppressed, key=_warning_key)]
+        if self.partials:
+            data["partials"] = dict(sorted(self.partials.items()))
         data["policy_packs"] = dict(sorted(self.policy_packs.items()))
         return data
 
@@ -104,6 +107,7 @@ class Approval:
         if when.tzinfo is None:
             when = when.replace(tzinfo=_dt.timezone.utc)
         packs = data.get("policy_packs", {})
+        partials = data.get("partials", {})
         return cls(
             path=path,
             id=str(data["id"]),
@@ -117,6 +121,7 @@ class Approval:
             config_digest=data.get("config_digest"),
             accepted_warnings=[dict(w) for w in data.get("accepted_warnings", []) if isinstance(w, dict)],
             suppressed=[dict(s) for s in data.get("suppressed", []) if isinstance(s, dict)],
+            partials={str(k): str(v) for k, v in partials.items()} if isinstance(partials, dict) else {},
         )
 
 

@@ -51,29 +51,48 @@ class TemplateStatus:
         }
 
 
-def stale_reasons(approval: Approval, sha256: str, policies: PolicySet) -> list[str]:
+def partial_changes(approved: dict[str, str], current: dict[str, str]) -> list[str]:
+    out = []
+    for key in sorted(set(approved) | set(current)):
+        if key not in current:
+            out.append(f"{key} no longer used")
+        elif key not in approved:
+            out.append(f"{key} added")
+        elif approved[key] != current[key]:
+            out.append(f"{key} changed")
+    return out
+
+
+def stale_reasons(approval: Approval, sha256: str, policies: PolicySet, partials: dict[str, str] | None = None) -> list[str]:
     reasons: list[str] = []
     if approval.sha256 != sha256:
         reasons.append("file changed since approval")
+    if partials is not None:
+        changes = partial_changes(approval.partials, partials)
+        if changes:
+            reasons.append(f"partials changed since approval ({', '.join(changes)})")
     if approval.policy_digest != policies.digest:
         detail = policies.differences(approval.policy_packs or None, approval.config_digest)
         reasons.append("policy set changed since approval" + (f" ({', '.join(detail)})" if detail else ""))
     return reasons
 
 
-def approval_state(ledger: Ledger, rel: str, data: bytes, policies: PolicySet) -> tuple[str, list[str], Approval | None]:
-    """(draft | approved | stale, reasons, record) from hashes alone."""
+def approval_state(ledger: Ledger, rel: str, data: bytes, policies: PolicySet,
+                   partials: dict[str, str] | None = None) -> tuple[str, list[str], Approval | None]:
+    """(draft | approved | stale, reasons, record) from hashes alone (``partials``: current
+    hashes of the partials the template loads; None skips that comparison)."""
     approval = ledger.get(rel)
     if approval is None:
         return DRAFT, [], None
-    reasons = stale_reasons(approval, sha256_bytes(data), policies)
+    reasons = stale_reasons(approval, sha256_bytes(data), policies, partials)
     return (STALE if reasons else APPROVED), reasons, approval
 
 
-def template_status(ledger: Ledger, rel: str, path: Path, data: bytes, evaluation, policies: PolicySet) -> TemplateStatus:
+def template_status(ledger: Ledger, rel: str, path: Path, data: bytes, evaluation, policies: PolicySet,
+                    partials: dict[str, str] | None = None) -> TemplateStatus:
     from tmplstudio.policy.model import Severity
 
-    state, reasons, approval = approval_state(ledger, rel, data, policies)
+    state, reasons, approval = approval_state(ledger, rel, data, policies, partials)
     active = [f for f in evaluation.findings if not f.suppressed]
     errors = sum(1 for f in active if f.severity == Severity.ERROR)
     warnings = sum(1 for f in active if f.severity == Severity.WARNING)
@@ -88,6 +107,7 @@ def project_statuses(project, paths: list[Path] | None = None) -> tuple[list[Tem
     whose file no longer exists (their ledger keys)."""
     from tmplstudio.pack.approval import read_template, relative
     from tmplstudio.pack.digest import policy_set
+    from tmplstudio.pack.partials import dependencies
 
     root = Path(project.templates_dir)
     ledger = Ledger.load(root)
@@ -101,6 +121,7 @@ def project_statuses(project, paths: list[Path] | None = None) -> tuple[list[Tem
             continue  # named twice (a file and its folder)
         seen.add(rel)
         data, text = read_template(path)
-        out.append(template_status(ledger, rel, path, data, project.evaluate(text, path), policies))
+        deps = dependencies(project, path, text)
+        out.append(template_status(ledger, rel, path, data, project.evaluate(text, path), policies, deps.partials))
     missing = sorted(rel for rel in ledger.approvals if not (root / rel).exists())
     return out, missing, ledger

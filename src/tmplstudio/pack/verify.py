@@ -123,9 +123,15 @@ def verify_files(files: dict[str, bytes]) -> VerifyResult:
             continue
         where = f"templates/{entry.get('path')}"
         entry_files = entry.get("files") or {}
-        for role, name in entry_files.items():
-            if name not in listed:
-                problems.append(Problem(str(name), f"{role} file of template '{entry.get('id')}' is not listed in the manifest's files"))
+        for role, names in entry_files.items():
+            for name in (names if isinstance(names, list) else [names]):
+                if name not in listed:
+                    problems.append(Problem(str(name), f"{role} file of template '{entry.get('id')}' is not listed in the manifest's files"))
+        partials = entry.get("partials") or {}
+        for key, digest in partials.items():
+            name = f"templates/{key}"
+            if name in files and sha256_bytes(files[name]) != digest:
+                problems.append(Problem(name, f"does not match the partial of template '{entry.get('id')}' in the manifest"))
         source = entry_files.get("source")
         if source in files and sha256_bytes(files[source]) != entry.get("sha256"):
             problems.append(Problem(str(source), f"does not match template '{entry.get('id')}' sha256 in the manifest"))
@@ -135,6 +141,8 @@ def verify_files(files: dict[str, bytes]) -> VerifyResult:
             continue
         if approval.get("sha256") != entry.get("sha256"):
             problems.append(Problem(where, "its sha256 is not the one that was approved"))
+        if (approval.get("partials") or {}) != partials:
+            problems.append(Problem(where, "its partials are not the ones that were approved"))
         if approval.get("policy_digest") != policy_digest:
             problems.append(Problem(where, "was approved under a different policy set than the pack declares"))
     return result

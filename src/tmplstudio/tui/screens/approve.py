@@ -205,6 +205,7 @@ class ApprovalActions:
         from tmplstudio.pack.approval import relative
         from tmplstudio.pack.digest import policy_set
         from tmplstudio.pack.ledger import Ledger
+        from tmplstudio.pack.partials import dependencies
         from tmplstudio.pack.status import approval_state
 
         app: Any = self
@@ -228,9 +229,10 @@ class ApprovalActions:
             try:
                 rel = relative(root, path)
                 data = path.read_bytes()
-            except (InputError, OSError):
+                partials = dependencies(project, path, data.decode("utf-8-sig")).partials
+            except (InputError, OSError, UnicodeDecodeError):
                 continue
-            results[path] = approval_state(ledger, rel, data, policies)
+            results[path] = approval_state(ledger, rel, data, policies, partials)
         app.call_from_thread(self._apply_approvals, results)
 
     def _apply_approvals(self, results: dict[Path, tuple[str, list[str], Any]]) -> None:
@@ -242,7 +244,7 @@ class ApprovalActions:
         template_list = lists.first()
         for path in list(template_list.paths):
             info = results.get(path)
-            short = ", ".join("file changed" if r.startswith("file") else "policy set changed" for r in info[1]) if info else ""
+            short = ", ".join(r.split(" since ")[0] for r in info[1]) if info else ""
             template_list.set_approval(path, info[0] if info else None, short)
         if app.current is not None:
             app._update_status()
