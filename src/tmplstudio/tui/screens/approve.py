@@ -142,7 +142,7 @@ class ApprovalActions:
     # -- the Approve action ------------------------------------------------------------------------
     @work(exclusive=True, group="approve")
     async def action_approve(self) -> None:
-        from tmplstudio.pack.approval import approve, check, default_approver
+        from tmplstudio.pack.approval import approve, check, default_approver, refusal
 
         app: Any = self
         buf = app.current
@@ -160,6 +160,9 @@ class ApprovalActions:
             checked = check(app.project, buf.path)
         except InputError as exc:
             app.notify(f"Cannot approve: {exc}", severity="error", timeout=8)
+            return
+        if not checked.errors and checked.dependencies is not None and checked.dependencies.dynamic:
+            app.notify(f"Cannot approve {label}: {refusal(checked, True)}", severity="error", timeout=10)
             return
         info = self._approval_info().get(buf.path)
         state = self._describe_state(info) if info is not None else ""
