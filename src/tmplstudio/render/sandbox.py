@@ -529,6 +529,33 @@ class TemplateSandbox(SandboxedEnvironment):
 
     guarded_concat = staticmethod(_concat)
 
+    @staticmethod
+    def concat(parts: Iterable[str]) -> str:
+        """Joins the output buffers of {% set %} blocks, macros, call and filter blocks."""
+        parts = parts if isinstance(parts, list) else list(parts)
+        total = sum(len(p) for p in parts)
+        if total > MAX_OUTPUT_CHARS:
+            raise RenderLimitError(f"a block or macro built more than {MAX_OUTPUT_CHARS:,} characters and was stopped")
+        _charge(total)
+        return "".join(parts)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(attribute, str) and attribute.startswith("_") and not (isinstance(obj, Mapping) and attribute in obj):
+            # Private and dunder names are never safe; say so even when the object lacks them
+            # (`request.application.__globals__` on a string), instead of "undefined".
+            raise SecurityError(f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe.")
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(argument, str) and argument.startswith("_") and not (isinstance(obj, Mapping) and argument in obj):
+            raise SecurityError(f"access to item {argument!r} of {type(obj).__name__!r} object is unsafe.")
+        return super().getitem(obj, argument)
+
+    def unsafe_undefined(self, obj: Any, attribute: str):
+        # Fail at the unsafe access itself: Jinja's default returns an undefined, and the next
+        # step of the walk (`|attr('__mro__')` on it) would report a missing variable instead.
+        raise SecurityError(f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe.")
+
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         # Immutable built-in containers: `l.extend(l)` doubles a list per call.
         return super().is_safe_attribute(obj, attr, value) and not modifies_known_mutable(obj, attr)
