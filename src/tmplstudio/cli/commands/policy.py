@@ -165,7 +165,7 @@ def lint_targets(wanted: list[str]) -> list[Path]:
 
 def run_lint(args) -> int:
     from tmplstudio.cli.report import Style
-    from tmplstudio.policy.lint import ERROR, lint_paths
+    from tmplstudio.policy.lint import lint_paths
 
     results = lint_paths(lint_targets(args.packs))
     style = Style(sys.stdout)
