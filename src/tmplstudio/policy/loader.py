@@ -75,21 +75,129 @@ def unbounded_quantifiers(pattern: str) -> int:
     return count
 
 
+MAX_STDLIB_BRANCHING = 1_000
+
+
+def stdlib_safe(pattern: str) -> bool:
+    """Can this pattern run on the stdlib engine (which has no timeout) without risk?
+
+    Only when backtracking is bounded per start position: no unbounded quantifier at all
+    (even one is quadratic: ``\\s*x`` on 100,000 spaces takes minutes), no quantifier on a
+    group other than an optional ``(...)?`` (``(a|a){1,30}``, ``(?:a?){25}``), no
+    backreference, and few choices in total (the product of the bounded repetitions'
+    ranges, ``?`` counting 2: ``\\d{1,200}\\d{1,200}x`` is 40,000 per position).
+    """
+    return _stdlib_class(pattern) == "safe"
+
+
+SHORT_TEXT = 2_000  # up to here even a quadratic scan is a few milliseconds
+
+
+def _stdlib_class(pattern: str) -> str:
+    """"safe", "short" (one unbounded quantifier: fine on short texts only) or "unsafe"."""
+    unbounded = unbounded_quantifiers(pattern)
+    if unbounded > 1 or re.search(r"\\[1-9]|\(\?P=", pattern):
+        return "unsafe"
+    branching = 1
+    i = 0
+    in_class = False
+    prev = ""
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            prev = "atom"
+            i += 2
+            continue
+        if in_class:
+            if ch == "]":
+                in_class = False
+                prev = "atom"
+            i += 1
+            continue
+        if ch == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "^":
+                i += 1
+            if pattern[i + 1:i + 2] == "]":
+                i += 1
+        elif ch == "?" and prev in ("atom", "group"):
+            branching *= 2
+            prev = "quantifier"
+        elif ch == "{":
+            m = re.match(r"\{(\d*)(?:,(\d*))?\}", pattern[i:])
+            if m and prev in ("atom", "group"):
+                if prev == "group":
+                    return "unsafe"
+                low = int(m.group(1) or 0)
+                high = int(m.group(2)) if m.group(2) else low
+                branching *= max(high - low + 1, 1)
+                prev = "quantifier"
+                i += len(m.group(0))
+                if pattern[i:i + 1] in ("?", "+"):
+                    i += 1  # lazy or possessive
+                continue
+            prev = "atom"
+        elif ch == ")":
+            prev = "group"
+        elif ch == "(":
+            prev = ""
+        elif ch in "*+" and prev in ("atom", "group"):
+            if prev == "group":
+                return "unsafe"
+            prev = "quantifier"
+        elif ch in "?*+":
+            prev = "quantifier"  # a lazy marker after a quantifier
+        else:
+            prev = "atom"
+        if branching > MAX_STDLIB_BRANCHING:
+            return "unsafe"
+        i += 1
+    return "short" if unbounded else "safe"
+
+
 def compile_pattern(pattern: str):
     """Compile a policy regex for matching on normalised (lower-case) text.
 
-    Patterns with at most one unbounded quantifier cannot backtrack worse than quadratically,
-    so they use the stdlib engine, which is far faster on large character classes (a
-    3,000-character class of Traditional characters: 4 us instead of 0.7 ms). Others use the
-    `regex` module, whose per-call timeout bounds any pattern the load check did not catch.
+    Patterns whose backtracking is bounded per position (see ``stdlib_safe``) use the stdlib
+    engine, which is far faster on large character classes (a 3,000-character class of
+    Traditional characters: 4 us instead of 0.7 ms). Patterns with one unbounded quantifier
+    (and otherwise simple) use it on texts up to SHORT_TEXT characters. Everything else uses
+    the `regex` module, whose per-call timeout bounds any pattern, including the ones the
+    load check cannot recognise as runaway (``(a|a)*b``, ``(?:a?){25}a{25}``).
     Returns (compiled, supports_timeout).
     """
-    if unbounded_quantifiers(pattern) <= 1:
+    kind = _stdlib_class(pattern)
+    if kind != "unsafe":
         try:
-            return re.compile(pattern, re.IGNORECASE), False
+            std = re.compile(pattern, re.IGNORECASE)
         except re.error:
             pass  # syntax only `regex` knows (\p{Han}, set operations)
+        else:
+            if kind == "safe":
+                return std, False
+            return _ShortTextsOnStdlib(std, regex.compile(pattern, regex.V0 | regex.IGNORECASE)), True
     return regex.compile(pattern, regex.V0 | regex.IGNORECASE), True
+
+
+class _ShortTextsOnStdlib:
+    """A pattern with one unbounded quantifier: the fast stdlib engine on texts up to
+    SHORT_TEXT characters (its worst case there is quadratic in a short text), the `regex`
+    module with its timeout on longer ones."""
+
+    __slots__ = ("std", "rx", "pattern")
+
+    def __init__(self, std, rx):
+        self.std, self.rx, self.pattern = std, rx, rx.pattern
+
+    def finditer(self, text: str, timeout: float | None = None):
+        if len(text) <= SHORT_TEXT:
+            return self.std.finditer(text)
+        return self.rx.finditer(text, timeout=timeout)
+
+    def search(self, text: str, timeout: float | None = None):
+        if len(text) <= SHORT_TEXT:
+            return self.std.search(text)
+        return self.rx.search(text, timeout=timeout)
 
 
 def pattern_problem(pattern: str) -> str | None:
