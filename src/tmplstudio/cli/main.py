@@ -45,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
             return edit.run(args)
         return args.func(args)
     except InputError as exc:
+        if exc.path:
+            from pathlib import Path
+
+            from tmplstudio.cli.common import display
+
+            exc.path = display(Path(exc.path))  # relative to the working directory, like findings
         print(f"tmplstudio: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:

@@ -38,6 +38,7 @@ def run(args) -> int:
         try:
             source = read_template_file(path)
         except InputError as exc:
+            exc.path = display(path)
             report.input_errors.append(exc)
             continue
         report.evaluations.append((display(path), proj.evaluate(source, path)))
