@@ -31,6 +31,7 @@ from tmplstudio.tui.screens.dialogs import (
 from tmplstudio.tui.screens.approve import ApprovalActions
 from tmplstudio.tui.screens.help import HelpScreen
 from tmplstudio.tui.screens.policy_browser import PolicyBrowser
+from tmplstudio.tui.screens import recovery as recovery_hooks
 from tmplstudio.tui.widgets.editor import TemplateEditor
 from tmplstudio.tui.widgets.findings import FindingsPanel
 from tmplstudio.tui.widgets.preview import PreviewPanel
@@ -203,6 +204,7 @@ class StudioApp(ApprovalActions, App[int]):
         self._scan_statuses()
         self.refresh_approvals()
         self.set_interval(2.0, self._check_disk)
+        recovery_hooks.install(self)  # copies of unsaved buffers; offers a crashed session's
         if self.initial_path is not None:
             self.open_path(self.initial_path)
         elif self.template_list.paths:
@@ -576,6 +578,7 @@ class StudioApp(ApprovalActions, App[int]):
         if buf.path is None:
             return False
         path = buf.path
+        recovery_hooks.before_save(self, buf)
         errors = _severity_count(buf.evaluation, "error")
         if errors and ask:
             if await self.push_screen_wait(save_draft_dialog(errors)) != "save":
@@ -595,6 +598,7 @@ class StudioApp(ApprovalActions, App[int]):
             return False
         buf.saved_text = buf.text
         self._disk_stamp[path] = self._stamp(path)
+        recovery_hooks.after_save(self, buf)
         draft = f" as a draft with {errors} error{'s' if errors != 1 else ''}" if errors else ""
         self.notify(f"Saved {path.name}{draft}.", timeout=3)
         if buf is self.current:
@@ -608,7 +612,7 @@ class StudioApp(ApprovalActions, App[int]):
         if buf.path is None or not buf.path.exists():
             return False
         try:
-            disk = buf.path.read_text(encoding="utf-8")
+            disk = buf.path.read_bytes().decode("utf-8")  # bytes: keep CRLF (read_text would make it \n)
         except (OSError, UnicodeDecodeError):
             return True
         return disk != buf.saved_text
@@ -616,7 +620,7 @@ class StudioApp(ApprovalActions, App[int]):
     def _reload_from_disk(self, buf: Buffer) -> None:
         assert buf.path is not None
         try:
-            text = buf.path.read_text(encoding="utf-8")
+            text = buf.path.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             self.notify(f"Cannot read {buf.path.name}: {exc}", severity="error")
             return
@@ -662,6 +666,7 @@ class StudioApp(ApprovalActions, App[int]):
                 for buf in dirty:
                     if not await self.save_buffer(buf, ask=False):
                         return
+        recovery_hooks.on_quit(self)  # saved or deliberately discarded: nothing to recover
         self.exit(0)
 
     # -- command palette --------------------------------------------------------------------------------------------
