@@ -502,3 +502,23 @@ async def test_email_preview_shows_subject_and_no_sms_segments(project_dir: Path
         assert text.startswith("Subject: 张三的账单")
         stats = str(app.query_one("#preview-stats").render())
         assert "chars" in stats and "SMS" not in stats
+
+
+async def test_a_crash_keeps_unsaved_text_in_a_recovery_file(notice_app, project_dir: Path):
+    app = notice_app
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.editor.insert("谢谢", body_end(app))
+        await pilot.pause()
+
+        def broken(evaluation):
+            raise RuntimeError("a bug while showing results")
+
+        app.preview.show = broken  # type: ignore[method-assign]
+        app.editor.insert("!", body_end(app))
+        await pilot.pause()
+    assert app.return_code == 1
+    written = project_dir / "templates" / "notice.j2.unsaved"
+    assert app.recovered == [written]
+    assert "谢谢!" in written.read_text(encoding="utf-8")
+    assert (project_dir / "templates" / "notice.j2").read_text(encoding="utf-8") == NOTICE

@@ -114,6 +114,7 @@ class StudioApp(ApprovalActions, App[int]):
             self.folder, self.initial_path = self.initial_path.resolve(), None
         self.buffers: dict[Path, Buffer] = {}
         self.current: Buffer | None = None
+        self.recovered: list[Path] | None = None  # recovery files written by crash()
         self._cursor_to_body = False
         self._disk_stamp: dict[Path, tuple[int, int] | None] = {}
 
@@ -301,6 +302,25 @@ class StudioApp(ApprovalActions, App[int]):
     # -- evaluation results -----------------------------------------------------------------------
     def show_evaluation(self, event: TemplateEditor.Evaluated) -> None:
         """Show a fresh evaluation in every panel (called by the editor after every edit)."""
+        try:
+            self._show_evaluation(event)
+        except Exception:
+            # Textual's own crash report renders every local, and the engine's objects (packs,
+            # rules, findings) make that take tens of seconds: keep the text, exit fast.
+            self.crash()
+
+    def crash(self) -> None:
+        """Write recovery files for unsaved text and exit with a plain traceback (code 1)."""
+        import traceback
+
+        from rich.text import Text
+
+        report = traceback.format_exc()
+        self.recovered = self.write_recovery_files()
+        report += "".join(f"tmplstudio: unsaved text of the crashed session kept in {p}\n" for p in self.recovered)
+        self.exit(return_code=1, message=Text(report))
+
+    def _show_evaluation(self, event: TemplateEditor.Evaluated) -> None:
         buf = self.current
         evaluation = event.evaluation
         if buf is not None:
@@ -648,6 +668,21 @@ class StudioApp(ApprovalActions, App[int]):
             self.notify(f"{buf.path.name} changed on disk; ctrl+s will ask before overwriting.", severity="warning", timeout=8)
 
     # -- quitting ---------------------------------------------------------------------------------------------------
+    def write_recovery_files(self) -> list[Path]:
+        """Write each dirty buffer to ``NAME.j2.unsaved`` beside it (used after a crash)."""
+        from tmplstudio.fileio import atomic_write_text
+
+        written = []
+        for buf in self.buffers.values():
+            if buf.dirty and buf.path is not None:
+                target = buf.path.with_name(buf.path.name + ".unsaved")
+                try:
+                    atomic_write_text(target, buf.text)
+                except OSError:
+                    continue
+                written.append(target)
+        return written
+
     def dirty_buffers(self) -> list[Buffer]:
         if self.current is not None:
             self.current.text = self.editor.text
@@ -710,7 +745,21 @@ class StudioApp(ApprovalActions, App[int]):
 
 
 def run_studio(project: Project | None = None, path: Path | str | None = None) -> int:
-    """Run the studio on ``project`` (discovered from the working directory when None)."""
+    """Run the studio on ``project`` (discovered from the working directory when None).
+
+    Returns the exit code: 0 after a normal quit, 1 if the studio crashed. After a crash, the
+    text of every template with unsaved changes is written next to it as ``NAME.j2.unsaved``
+    (not a ``*.j2`` file, so nothing checks or exports it), and the paths are printed.
+    """
+    import sys
+
     app = StudioApp(project, path)
-    result = app.run()
-    return int(result or 0)
+    try:
+        result = app.run()
+    finally:
+        if app.return_value is None and app.recovered is None:  # crashed or killed: keep the text
+            for saved in app.write_recovery_files():
+                print(f"tmplstudio: unsaved text of the crashed session kept in {saved}", file=sys.stderr)
+    if result is None:
+        return app.return_code or 1
+    return int(result)

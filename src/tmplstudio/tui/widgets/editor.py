@@ -308,7 +308,20 @@ class TemplateEditor(TextArea):
             return
         evaluation, error, elapsed = self._run_evaluator(evaluator, text)
         if not get_current_worker().is_cancelled:  # cancelled: the app is closing
-            self.app.call_from_thread(self._deliver_from_thread, text, evaluation, error, version, elapsed)
+            # A message (thread-safe), not call_from_thread: an error while showing the result
+            # must surface like any other handler error, not vanish inside the worker.
+            self.post_message(self.ThreadResult(text, evaluation, error, version, elapsed))
+
+    class ThreadResult(Message):
+        """An evaluation finished in the worker thread (internal)."""
+
+        def __init__(self, text: str, evaluation: Evaluation | None, error: str | None, version: int, elapsed: float) -> None:
+            super().__init__()
+            self.args = (text, evaluation, error, version, elapsed)
+
+    def on_template_editor_thread_result(self, message: "TemplateEditor.ThreadResult") -> None:
+        message.stop()
+        self._deliver_from_thread(*message.args)
 
     def _deliver_from_thread(self, text: str, evaluation: Evaluation | None, error: str | None, version: int, elapsed: float) -> None:
         self._worker_busy = False
