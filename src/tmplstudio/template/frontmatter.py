@@ -54,7 +54,7 @@ def _is_fence(line: str) -> bool:
 def split(source: str) -> Split:
     first_nl = source.find("\n")
     first_line = source if first_nl < 0 else source[: first_nl + 1]
-    if not _is_fence(first_line):
+    if not _is_fence(first_line.lstrip("\ufeff")):  # a byte-order mark may precede the fence
         return Split({}, 0, "", 0, (), False)
     fm_start = len(first_line)
     pos = fm_start

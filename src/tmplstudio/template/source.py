@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,7 +64,10 @@ def read_template_file(path: Path) -> str:
     try:
         if path.is_dir():
             raise InputError("is a folder, not a template file", path)
-        size = path.stat().st_size
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # reading a FIFO would wait forever for a writer
+            raise InputError("not a regular file (a pipe, socket or device), not a template file", path)
+        size = st.st_size
         if size > MAX_TEMPLATE_BYTES:
             raise InputError(f"file is {size / 1e6:.1f} MB; templates are limited to {MAX_TEMPLATE_BYTES // 1_000_000} MB (is this the right file?)", path)
         data = path.read_bytes()
