@@ -329,3 +329,40 @@ def test_state_dir_defaults_to_the_platform_user_state_dir(monkeypatch):
 
     monkeypatch.delenv(recovery.ENV, raising=False)
     assert recovery.state_dir() == Path(platformdirs.user_state_dir("tmplstudio"))
+
+
+# ---------------------------------------------------------------- changed on disk
+
+async def test_changed_on_disk_shows_a_diff_and_can_save_as(tmp_path):
+    from tmplstudio.tui.screens.dialogs import ChoiceDialog
+
+    path = make_project(tmp_path)
+    app = _app(tmp_path, path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        app.editor.move_cursor(app.editor.document.end)
+        await pilot.press(*"mine")
+        path.write_text(NOTICE + "theirs\n", encoding="utf-8")
+        await pilot.press("ctrl+s")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, ChoiceDialog) and app.screen.query("#save-as"):
+                break
+        dialog = app.screen
+        assert dialog.id == "changed-on-disk-dialog"
+        assert "-theirs" in dialog.body and "+mine" in dialog.body  # the diff: theirs on disk, mine in the editor
+        await pilot.click("#save-as")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.screen.id == "save-as-dialog":
+                break
+        assert app.screen.query_one("#save-as-path").value.endswith("notice-mine.j2")
+        await pilot.click("#save-as-ok")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if (tmp_path / "templates" / "notice-mine.j2").exists():
+                break
+        assert (tmp_path / "templates" / "notice-mine.j2").read_text(encoding="utf-8") == NOTICE + "mine"
+        assert path.read_text(encoding="utf-8") == NOTICE + "theirs\n"  # their version untouched
+        assert app.current.path.name == "notice-mine.j2" and not app.current.dirty
+        assert recovery.for_target(path) is None

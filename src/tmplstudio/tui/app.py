@@ -606,7 +606,9 @@ class StudioApp(ApprovalActions, App[int]):
             if await self.push_screen_wait(save_draft_dialog(errors)) != "save":
                 return False
         if self._changed_on_disk(buf):
-            choice = await self.push_screen_wait(changed_on_disk_dialog(path.name))
+            choice = await recovery_hooks.ask_changed_on_disk(self, buf)  # shows a diff; does save-as itself
+            if choice == "saved-as":
+                return True
             if choice == "reload":
                 self._reload_from_disk(buf)
                 return False

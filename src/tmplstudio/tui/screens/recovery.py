@@ -122,3 +122,134 @@ def restore(app: "StudioApp", rec: recovery.Recovery) -> None:
     app.current.text = editor.text
     save_copies(app)  # the copy is now this session's
     app.notify(f"Restored unsaved changes to {rec.target.name}; save with ctrl+s.", timeout=6)
+
+
+# ---------------------------------------------------------------- changed on disk: decide with a diff
+
+def changed_on_disk_dialog(name: str, disk: str | None, mine: str) -> ChoiceDialog:
+    """Reload / overwrite / save as, showing how the file on disk differs from the editor."""
+    summary = recovery.diff_summary(disk, mine)
+    lines = [
+        "Another program changed this file since you opened it.",
+        f"Your text differs from the file on disk by {summary.headline()} (- on disk, + yours):",
+        "",
+        *summary.lines,
+    ]
+    if summary.truncated:
+        lines.append("…")
+    return ChoiceDialog(
+        f"{name} changed on disk",
+        "\n".join(lines),
+        [("cancel", "Cancel", "primary"), ("overwrite", "Overwrite", "warning"), ("save-as", "Save as…", "success"),
+         ("reload", "Load from disk", "error")],
+        id="changed-on-disk-dialog",
+    )
+
+
+async def ask_changed_on_disk(app: "StudioApp", buf: "Buffer") -> str:
+    """The user's choice when ``buf``'s file changed on disk: cancel, overwrite, reload, or
+    save-as (done here: the text goes to a new file, which the buffer then edits)."""
+    assert buf.path is not None
+    try:
+        disk = buf.path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        disk = None
+    choice = await app.push_screen_wait(changed_on_disk_dialog(buf.path.name, disk, _text_of(app, buf)))
+    if choice != "save-as":
+        return choice
+    target = await app.push_screen_wait(SaveAsDialog(buf.path))
+    if not target:
+        return "cancel"
+    return "saved-as" if save_as(app, buf, Path(target)) else "cancel"
+
+
+def save_as(app: "StudioApp", buf: "Buffer", target: Path) -> bool:
+    """Write the buffer's text to ``target`` (atomically) and make the buffer edit that file;
+    the changed original stays as it is on disk."""
+    from tmplstudio.fileio import atomic_write_text
+
+    text = _text_of(app, buf)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(target, text)
+    except OSError as exc:
+        app.notify(f"Not saved: {exc}. Your text is still in the editor.", severity="error", timeout=10)
+        return False
+    old = buf.path
+    after_save(app, buf)  # the copy of the old file's edits is no longer needed
+    if old is not None:
+        app.buffers.pop(old, None)
+    buf.path = target
+    buf.saved_text = text
+    app.buffers[target] = buf
+    app._disk_stamp[target] = app._stamp(target)
+    if target not in app.template_list.paths and target.suffix == ".j2":
+        app.template_list.set_paths(sorted([*app.template_list.paths, target]))
+    if buf is app.current:
+        app.template_list.set_current(target)
+        app._update_status()
+    app.notify(f"Saved as {target.name}; {old.name if old else 'the original'} keeps the version on disk.", timeout=5)
+    return True
+
+
+from textual.app import ComposeResult  # noqa: E402
+from textual.binding import Binding  # noqa: E402
+from textual.containers import Horizontal, Vertical  # noqa: E402
+from textual.screen import ModalScreen  # noqa: E402
+from textual.widgets import Button, Input, Label, Static  # noqa: E402
+
+
+class SaveAsDialog(ModalScreen["str | None"]):
+    """Asks for a file name (next to the original by default); dismisses with the path or None."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, original: Path) -> None:
+        super().__init__(id="save-as-dialog")
+        self.original = original
+        n = 1
+        suggestion = original.with_name(f"{original.stem}-mine{original.suffix}")
+        while suggestion.exists():
+            n += 1
+            suggestion = original.with_name(f"{original.stem}-mine{n}{original.suffix}")
+        self.suggestion = suggestion
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Save your text as", classes="dialog-title")
+            yield Input(str(self.suggestion), id="save-as-path")
+            yield Static("", id="save-as-error", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save", id="save-as-ok", variant="success")
+                yield Button("Cancel", id="save-as-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#save-as-path", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._ok()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "save-as-ok":
+            self._ok()
+        else:
+            self.dismiss(None)
+
+    def _ok(self) -> None:
+        value = self.query_one("#save-as-path", Input).value.strip()
+        path = Path(value).expanduser() if value else None
+        if path is not None and not path.is_absolute():
+            path = self.original.parent / path
+        error = ""
+        if path is None:
+            error = "Enter a file name."
+        elif path.exists():
+            error = f"{path.name} already exists; choose another name."
+        elif path.resolve() == self.original.resolve():
+            error = "That is the changed file itself; use Overwrite for that."
+        if error:
+            self.query_one("#save-as-error", Static).update(error)
+            return
+        self.dismiss(str(path))
