@@ -186,6 +186,8 @@ class EvalContext:
         """Matches of a policy pattern, bounded in time where the pattern could backtrack."""
         from tmplstudio.policy.kinds import REGEX_TIMEOUT
 
+        if any(p == pattern for _r, p in self.timeouts):
+            return iter(())  # it already ran out of time on this template: reported once, not retried per text
         compiled, bounded = self.ruleset.patterns[pattern]
         return compiled.finditer(text, timeout=REGEX_TIMEOUT) if bounded else compiled.finditer(text)
 
