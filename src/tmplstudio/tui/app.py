@@ -258,8 +258,6 @@ class StudioApp(ApprovalActions, App[int]):
         """The file's text, or None and why it cannot be edited here."""
         try:
             size = path.stat().st_size
-            if not path.is_file():  # a FIFO would block the studio waiting for a writer
-                return None, "it is not a regular file (a pipe, socket or device)"
             if size > MAX_EDIT_BYTES:
                 return None, f"{size // 1024} KB is too large for the editor (check it with `tmplstudio validate`)"
             data = path.read_bytes()
@@ -381,7 +379,9 @@ class StudioApp(ApprovalActions, App[int]):
 
     @on(TextArea.SelectionChanged, "#editor")
     def _on_cursor(self) -> None:
-        self._update_status()
+        editor = self.editor
+        if editor.evaluated_version == editor.version:  # after an edit, show_evaluation updates it
+            self._update_status()
 
     # -- statuses of the other templates ----------------------------------------------------------
     def _scan_statuses(self) -> None:
