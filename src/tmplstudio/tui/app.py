@@ -258,6 +258,8 @@ class StudioApp(ApprovalActions, App[int]):
         """The file's text, or None and why it cannot be edited here."""
         try:
             size = path.stat().st_size
+            if not path.is_file():  # a FIFO would block the studio waiting for a writer
+                return None, "it is not a regular file (a pipe, socket or device)"
             if size > MAX_EDIT_BYTES:
                 return None, f"{size // 1024} KB is too large for the editor (check it with `tmplstudio validate`)"
             data = path.read_bytes()
