@@ -30,6 +30,7 @@ import tomli_w
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = ROOT / "tests" / "corpus"
+BLIND_DIR = CORPUS_DIR / "blind"  # written from the regulations only, never from the packs
 LOCALES = {"zh": "zh-CN", "en": "en-US"}  # corpus file stem -> default locale
 
 TARGET_OVERALL_RECALL = 0.95
@@ -238,8 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--misses", action="store_true", help="list missed labels and false positives")
     parser.add_argument("--plain", action="store_true", help="plain-text table instead of Markdown")
+    parser.add_argument("--blind", action="store_true",
+                        help="the blind corpus (tests/corpus/blind/), written without seeing the packs")
     args = parser.parse_args(argv)
-    report = evaluate_corpus()
+    report = evaluate_corpus(load_corpus(BLIND_DIR) if args.blind else None)
     print(plain(report) if args.plain else markdown(report))
     if args.misses:
         print()

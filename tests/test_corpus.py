@@ -72,6 +72,14 @@ def test_corpus_recall_and_false_positive_rate(report):
     assert not failures, "\n".join(failures) + "\n\n" + cr.misses(report)
 
 
+def test_blind_corpus_recall_and_false_positive_rate():
+    """The same targets on the corpus written without seeing the packs (tests/corpus/blind/)."""
+    blind = cr.evaluate_corpus(cr.load_corpus(cr.BLIND_DIR))
+    assert len(blind.outcomes) >= 300
+    failures = blind.failures()
+    assert not failures, "\n".join(failures) + "\n\n" + cr.misses(blind)
+
+
 def test_every_labeled_rule_is_known_to_the_packs(report):
     """A label whose rule id no bundled pack defines can never be detected: catch renames early."""
     from tmplstudio.project import Project
