@@ -116,7 +116,7 @@ def pack_applies(pack: Pack, meta: TemplateMeta) -> bool:
 
 
 class RuleSet:
-    """The active rules of some packs with their phrase automaton, built once and reused."""
+    """Rules with one phrase automaton and their compiled patterns, built once per project."""
 
     def __init__(self, rules: list[Rule]):
         self.rules = rules
@@ -179,7 +179,11 @@ class EvalContext:
     def required_path_units(self) -> list[Unit]:
         """One unit per distinct path, {{ }} filled with the first sample's value where simple."""
         if self._required_units is None:
-            self._required_units = path_units(self, substitute=True) if self.pathset and self.pathset.paths else []
+            ps = self.pathset
+            # Sample renderings already cover a template with one path; paths matter when there
+            # are branches, partials, or no samples to render.
+            wanted = ps is not None and ps.paths and (ps.branching or ps.partials or not self.sample_units)
+            self._required_units = path_units(self, substitute=True) if wanted else []
         return self._required_units
 
     def finditer(self, pattern: str, text: str):
@@ -250,7 +254,7 @@ def _simple_value(expr, values: dict[str, Any]) -> str | None:
     return None
 
 
-def path_units(ctx: "EvalContext", substitute: bool = False, longest: bool = False) -> list[Unit]:
+def path_units(ctx: "EvalContext", substitute: bool = False, longest: bool = False, raw_only: bool = False) -> list[Unit]:
     """Units for the enumerated paths: literal text joined across tags, {{ }} as placeholders
     (or, with ``substitute``, the first sample's value; with ``longest``, the longest sample
     value or the declared max_len)."""
@@ -298,6 +302,10 @@ def path_units(ctx: "EvalContext", substitute: bool = False, longest: bool = Fal
         if joined in seen:
             continue
         seen.add(joined)
+        if raw_only:
+            # Length needs only the text: skip normalisation and segmentation.
+            units.append(Unit(path.label or "path", None, joined, None, None, label=path.label))  # type: ignore[arg-type]
+            continue
         unit = make_unit(path.label or "path", None, joined, source_starts=tuple(starts), source_ends=tuple(ends),
                          files=tuple(files), label=path.label)
         units.append(unit)
@@ -524,16 +532,18 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
     else:
         active_packs = [p for p in all_packs if pack_applies(p, meta)]
 
-    # One automaton per set of packs (not per condition outcome), so a project with many
-    # templates builds a handful; rules whose `when` does not hold are skipped below.
-    cache_key = tuple(id(p) for p in active_packs) + tuple(sorted(overrides.items()))
+    # One automaton for every loaded pack, built once per project: a template's active rules
+    # are a subset of it, so templates with different packs or conditions share it.
+    cache_key = tuple(id(p) for p in all_packs) + tuple(sorted(overrides.items()))
     ruleset = ruleset_cache.get(cache_key) if ruleset_cache is not None else None
     if ruleset is None:
-        ruleset = RuleSet([r for p in active_packs for r in p.rules
+        ruleset = RuleSet([r for p in all_packs for r in p.rules
                            if r.enabled and overrides.get(r.id, overrides.get(r.key)) != "off"])
         if ruleset_cache is not None:
             ruleset_cache[cache_key] = ruleset
-    rules = ruleset.rules
+    active_ids = {p.id for p in active_packs}
+    active = [(i, r) for i, r in enumerate(ruleset.rules) if r.pack_id in active_ids]
+    rules = [r for _i, r in active]
 
     body = template.body
     scan = sourcemap.scan(body, template.body_start)
@@ -586,7 +596,7 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
         return " and ".join(conds) if conds else None
 
     hits: list[Hit] = []
-    for i, rule in enumerate(rules):
+    for i, rule in active:
         if rule.when and not when_matches(rule.when, meta):
             continue
         if rule.kind in TEXT_KINDS:

@@ -378,7 +378,7 @@ def check_length(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
     # Without samples, measure the literal text (each {{ }} counted as one character).
     candidates = [(u, False) for u in (ctx.sample_units or [ctx.source_unit])]
     if ctx.pathset and ctx.pathset.paths and (ctx.template.meta.samples or ctx.template.meta.variables):
-        longest = max(path_units(ctx, longest=True), key=lambda u: sms_stats(u.raw, counting).units, default=None)
+        longest = max(path_units(ctx, longest=True, raw_only=True), key=lambda u: sms_stats(u.raw, counting).units, default=None)
         if longest is not None:
             candidates.append((longest, True))
     for unit, synthetic in candidates:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,7 @@ def _stdlib_class(pattern: str) -> str:
     return "short" if unbounded else "safe"
 
 
+@lru_cache(maxsize=4096)
 def compile_pattern(pattern: str):
     """Compile a policy regex for matching on normalised (lower-case) text.
 
