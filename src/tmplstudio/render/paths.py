@@ -13,6 +13,7 @@ branch's text on its own.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -25,6 +26,7 @@ MAX_PATHS = 1024
 # (ten calls of a macro that makes ten calls ... is 10^8 walks of one node).
 MAX_STEPS = 20_000       # AST nodes visited (a real template needs a few hundred)
 MAX_PATH_SEGMENTS = 20_000  # segments summed over the alternatives being built
+MAX_SECONDS = 0.25       # and wall time, so a slow or busy machine stays within the same budget
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class _Walker:
         self.macro_stack: list[str] = []
         self.caller_stack: list[list[tuple[tuple[Seg, ...], tuple[str, ...]]]] = []
         self.steps = 0
+        self.deadline = time.perf_counter() + MAX_SECONDS
 
     # Map AST nodes to token indices: TemplateData nodes and {{ }} expressions appear in
     # document order, exactly like the lexer's data tokens and variable tags.
@@ -191,7 +194,7 @@ class _Walker:
 
     def node(self, node: nodes.Node, file: int, conds: tuple[str, ...], ctx: dict):
         self.steps += 1
-        if self.steps > MAX_STEPS:
+        if self.steps > MAX_STEPS or (self.steps & 255 == 0 and time.perf_counter() > self.deadline):
             raise _TooMany
         data_map, var_map = self.maps[file]
         if isinstance(node, nodes.Output):
