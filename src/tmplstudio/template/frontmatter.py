@@ -137,7 +137,10 @@ def add_sample_variable(source: str, name: str, value: str = "") -> str:
     if s.problems:
         raise ValueError("front matter has errors; fix them before adding variables")
     data = dict(s.data)
-    samples = dict(data.get("samples") or {})
+    raw = data.get("samples") or {}
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise ValueError("'samples' must be [samples.NAME] tables; fix the front matter before adding variables")
+    samples = dict(raw)
     if not samples:
         samples = {"default": {}}
     for sample_name, values in samples.items():
