@@ -37,7 +37,7 @@ from textual import events  # noqa: E402
 
 from tmplstudio.project import Project  # noqa: E402
 from tmplstudio.tui.app import StudioApp  # noqa: E402
-from tmplstudio.tui.widgets.editor import SYNC_BUDGET, SYNC_MAX_CHARS, TemplateEditor  # noqa: E402
+from tmplstudio.tui.widgets.editor import TemplateEditor  # noqa: E402
 
 TEMPLATE = """\
 +++
@@ -133,6 +133,7 @@ async def run(edits: int, warmup: int, copies: int = 1) -> dict:
 
         panels: list[float] = []
         handler: list[float] = []
+        modes: dict[str, int] = {}
         engine: list[float] = []
         paints: list[float] = []
         stale = 0
@@ -166,6 +167,7 @@ async def run(edits: int, warmup: int, copies: int = 1) -> dict:
                     stale += 1
                 finding_counts.add(len(app.findings_panel.findings))
                 if i >= warmup:
+                    modes[editor.last_mode] = modes.get(editor.last_mode, 0) + 1
                     panels.append((app.t_panels - t0) * 1000)
                     engine.append((app.t_engine - t0) * 1000)
                     handler.append((app.t_handler - t0) * 1000)
@@ -185,7 +187,7 @@ async def run(edits: int, warmup: int, copies: int = 1) -> dict:
 
     return {
         "template_chars": len(template),
-        "evaluation_mode": "thread worker" if editor.last_eval_seconds > SYNC_BUDGET or len(template) > SYNC_MAX_CHARS else "in the Changed handler",
+        "evaluation_mode": modes,  # edits evaluated in the Changed handler ("sync") or a thread
         "source_chars_at_start": source_chars,
         "packs": [p.id for p in project.packs],
         "samples": 3,
@@ -212,7 +214,7 @@ def main() -> int:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
     print(f"template: {result['template_chars']} chars, packs: {', '.join(result['packs'])}, 3 samples")
-    print(f"evaluation: {result['evaluation_mode']}")
+    print("evaluated: " + ", ".join(f"{n} edits {'in the Changed handler' if m == 'sync' else 'in a thread'}" for m, n in result["evaluation_mode"].items()))
     print(f"edits: {result['edits']} (finding counts seen: {result['distinct_finding_counts']}, stale: {result['stale_results']})")
     for label, key in (
         ("engine alone          ", "engine_alone"),

@@ -15,7 +15,7 @@ import importlib.resources
 from collections import deque
 from dataclasses import dataclass
 from statistics import median
-from time import perf_counter
+from time import thread_time
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from rich.style import Style
@@ -172,7 +172,8 @@ class TemplateEditor(TextArea):
         self.version = 0
         self.evaluation: Evaluation | None = None
         self.evaluated_version = -1  # the document version `evaluation` belongs to
-        self._recent: deque[float] = deque(maxlen=5)  # durations of the last evaluations
+        self._recent: deque[float] = deque(maxlen=5)  # CPU times of the last evaluations
+        self.last_mode = "sync"  # where the last evaluation ran: "sync" (Changed handler) or "thread"
         self._worker_busy = False
         self._worker_stale = False
         self._line_spans: dict[int, tuple[LineSpan, ...]] = {}
@@ -283,23 +284,28 @@ class TemplateEditor(TextArea):
             self._deliver(text, None, None, self.version)
             return
         if len(text) <= SYNC_MAX_CHARS and self.last_eval_seconds <= SYNC_BUDGET:
+            self.last_mode = "sync"
             evaluation, error, elapsed = self._run_evaluator(self.evaluator, text)
             self._recent.append(elapsed)
             self._deliver(text, evaluation, error, self.version)
         elif self._worker_busy:
             self._worker_stale = True  # one evaluation at a time; the newest text goes next
         else:
+            self.last_mode = "thread"
             self._worker_busy = True
             self._evaluate_in_thread(text, self.version)
 
     @staticmethod
     def _run_evaluator(evaluator: Callable[[str], Evaluation], text: str) -> tuple[Evaluation | None, str | None, float]:
-        started = perf_counter()
+        # CPU time of this thread, not wall time: in the worker, waiting for the GIL while the UI
+        # paints (or other processes on a busy machine) would otherwise look like a slow
+        # evaluation and keep the editor in thread mode for good.
+        started = thread_time()
         try:
             evaluation, error = evaluator(text), None
         except Exception as exc:  # the engine promises not to raise; never let the editor die if it does
             evaluation, error = None, f"Evaluation failed: {type(exc).__name__}: {exc}"
-        return evaluation, error, perf_counter() - started
+        return evaluation, error, thread_time() - started
 
     @work(thread=True, exclusive=True, group="evaluate", exit_on_error=False)
     def _evaluate_in_thread(self, text: str, version: int) -> None:
