@@ -152,18 +152,18 @@ class EvalContext:
         self.sample_units = sample_units
         self.subject_units = subject_units
         self.variables = variables
-        self._occ: dict[int, dict] = {}
+        self._occ: dict[tuple[int, str], dict] = {}
         self.timeouts: list[tuple[Rule, str]] = []
         self.pathset: PathSet | None = None
         self.scans: list[sourcemap.Scan] = [scan]
         self._required_units: list[Unit] | None = None
         self._creditors = [n for n in template.meta.creditor_name]
 
-    def occurrences(self, unit: Unit) -> dict[tuple[int, str], list[Occurrence]]:
-        key = id(unit)
+    def occurrences(self, unit: Unit, family: str = PhraseIndex.TEXT) -> dict[tuple[int, str], list[Occurrence]]:
+        key = (id(unit), family)
         if key not in self._occ:
-            found = self.index.scan(unit.norm.text)
-            if self._creditors:
+            found = self.index.scan(unit.norm.text, family)
+            if self._creditors and family == PhraseIndex.TEXT:
                 from tmplstudio.text.normalize import normalize_phrase
 
                 text = unit.norm.text
@@ -255,60 +255,119 @@ def _simple_value(expr, values: dict[str, Any]) -> str | None:
 
 
 def path_units(ctx: "EvalContext", substitute: bool = False, longest: bool = False, raw_only: bool = False) -> list[Unit]:
-    """Units for the enumerated paths: literal text joined across tags, {{ }} as placeholders
-    (or, with ``substitute``, the first sample's value; with ``longest``, the longest sample
-    value or the declared max_len)."""
+    """One unit per distinct path text, for whole-message checks (required elements, length).
+
+    ``{{ }}`` become a placeholder, or with ``substitute`` the first sample's value, or with
+    ``longest`` the longest sample value padded to the declared ``max_len``. These units carry
+    no source map: their findings are placed on the body, not on characters.
+    """
     ps = ctx.pathset
     if ps is None or not ps.paths:
         return []
     samples = list(ctx.template.meta.samples.values())
     first = samples[0] if samples else {}
     declared = ctx.template.meta.variables
+    filler = "某" if ctx.template.meta.language == "zh" else "x"
+    var_text: dict[tuple[int, int], str] = {}
     units: list[Unit] = []
     seen: set[str] = set()
     for path in ps.paths:
-        chars: list[str] = []
-        starts: list[int] = []
-        ends: list[int] = []
-        files: list[int] = []
+        pieces: list[str] = []
         for seg in path.segs:
             sc = ctx.scans[seg.file]
             if seg.kind == "data":
-                d = sc.data[seg.index]
-                for k, ch in enumerate(d.text):
-                    chars.append(ch)
-                    starts.append(sc.offset(d.rel + k))
-                    ends.append(sc.offset(d.rel + k + 1))
-                    files.append(seg.file)
+                pieces.append(sc.data[seg.index].text)
                 continue
-            tag = sc.vars[seg.index]
-            text = sourcemap.PLACEHOLDER
-            expr = sc.exprs[seg.index] if seg.index < len(sc.exprs) else None
-            if expr is not None and longest:
-                values = [v for v in (_simple_value(expr, s) for s in samples) if v is not None]
-                text = max(values, key=len) if values else ""
-                names = [n for n in tag.names if n in declared and isinstance(declared[n].get("max_len"), int)]
-                if names:
-                    want = max(declared[n]["max_len"] for n in names)
-                    text = text + ("某" if ctx.template.meta.language == "zh" else "x") * max(0, want - len(text))
-            elif expr is not None and substitute:
-                text = _simple_value(expr, first) or sourcemap.PLACEHOLDER
-            for ch in text:
-                chars.append(ch)
-                starts.append(tag.start)
-                ends.append(tag.end)
-                files.append(seg.file)
-        joined = "".join(chars)
+            key = (seg.file, seg.index)
+            if key not in var_text:
+                text = sourcemap.PLACEHOLDER
+                expr = sc.exprs[seg.index] if seg.index < len(sc.exprs) else None
+                if expr is not None and longest:
+                    values = [v for v in (_simple_value(expr, smp) for smp in samples) if v is not None]
+                    text = max(values, key=len) if values else ""
+                    limits = [declared[n]["max_len"] for n in sc.vars[seg.index].names
+                              if n in declared and isinstance(declared[n].get("max_len"), int)]
+                    if limits:
+                        text += filler * max(0, max(limits) - len(text))
+                elif expr is not None and substitute:
+                    text = _simple_value(expr, first) or sourcemap.PLACEHOLDER
+                var_text[key] = text
+            pieces.append(var_text[key])
+        joined = "".join(pieces)
         if joined in seen:
             continue
         seen.add(joined)
         if raw_only:
-            # Length needs only the text: skip normalisation and segmentation.
             units.append(Unit(path.label or "path", None, joined, None, None, label=path.label))  # type: ignore[arg-type]
-            continue
-        unit = make_unit(path.label or "path", None, joined, source_starts=tuple(starts), source_ends=tuple(ends),
-                         files=tuple(files), label=path.label)
-        units.append(unit)
+        else:
+            units.append(make_unit(path.label or "path", None, joined, label=path.label))
+    return units
+
+
+def junction_units(ctx: "EvalContext", width: int = 24) -> list[Unit]:
+    """Short texts around the places where a path joins text that is not adjacent in the
+    template's own text (across a `{% %}` tag, or into a partial).
+
+    Everything else on a path is already checked in the literal view, so only these joins can
+    form a new phrase (上门{% if late %}催收{% endif %}); checking ±``width`` characters around
+    each join instead of whole paths keeps path analysis inside the keystroke budget.
+    """
+    ps = ctx.pathset
+    if ps is None or not ps.paths:
+        return []
+    order_pos = {(f, kind, idx): pos for f, sc in enumerate(ctx.scans) for pos, (kind, idx) in enumerate(sc.order)}
+    units: list[Unit] = []
+    seen: set[str] = set()
+    for path in ps.paths:
+        pieces: list[tuple[int, object, int]] = []  # (start in path text, segment, length)
+        joins: list[int] = []
+        pos = 0
+        prev = None
+        for seg in path.segs:
+            here = (seg.file, seg.kind, seg.index)
+            if prev is not None:
+                before = order_pos.get(prev)
+                if not (prev[0] == here[0] and before is not None and order_pos.get(here) == before + 1):
+                    joins.append(pos)
+            prev = here
+            length = len(ctx.scans[seg.file].data[seg.index].text) if seg.kind == "data" else 1
+            pieces.append((pos, seg, length))
+            pos += length
+        windows: list[list[int]] = []
+        for j in joins:
+            lo, hi = max(0, j - width), min(pos, j + width)
+            if windows and lo <= windows[-1][1]:
+                windows[-1][1] = hi
+            else:
+                windows.append([lo, hi])
+        for lo, hi in windows:
+            chars: list[str] = []
+            starts: list[int] = []
+            ends: list[int] = []
+            files: list[int] = []
+            for at, seg, length in pieces:  # only the characters inside the window get a source map
+                if at + length <= lo or at >= hi:
+                    continue
+                sc = ctx.scans[seg.file]
+                if seg.kind == "data":
+                    d = sc.data[seg.index]
+                    for k in range(max(lo - at, 0), min(hi - at, length)):
+                        chars.append(d.text[k])
+                        starts.append(sc.offset(d.rel + k))
+                        ends.append(sc.offset(d.rel + k + 1))
+                        files.append(seg.file)
+                else:
+                    tag = sc.vars[seg.index]
+                    chars.append(sourcemap.PLACEHOLDER)
+                    starts.append(tag.start)
+                    ends.append(tag.end)
+                    files.append(seg.file)
+            text = "".join(chars)
+            if not text.strip() or text in seen:
+                continue
+            seen.add(text)
+            units.append(make_unit(path.label or "path", None, text, source_starts=tuple(starts),
+                                   source_ends=tuple(ends), files=tuple(files), label=path.label))
     return units
 
 
@@ -586,7 +645,7 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
                                      "more than 1,024 paths through this template: each branch's text is checked on its own, "
                                      "but required elements and length are not checked per path", s0, e0))
         elif pathset.branching or pathset.partials:
-            walk_units = path_units(ctx)
+            walk_units = junction_units(ctx)
 
     def label_of(unit: Unit, rs: int) -> str | None:
         if unit.label is not None or not ctx.pathset:

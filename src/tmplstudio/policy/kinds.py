@@ -182,7 +182,7 @@ def _present(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> bool:
     position = rule.params.get("position", "anywhere")
     window = rule.params.get("window", 0)
     candidates: list[tuple[int, int]] = []
-    occs = ctx.occurrences(unit).get((i, "any"), [])
+    occs = ctx.occurrences(unit, "required").get((i, "any"), [])
     for occ in occs:
         # Required phrases are looked for as written: Chinese word boundaries would only turn a
         # present element into a false "missing" (…催收回T退订 segments as 收回).

@@ -38,41 +38,54 @@ class Occurrence:
 
 
 class PhraseIndex:
-    """All phrases of a rule set, keyed by the (rule, role) that wants them."""
+    """All phrases of a rule set, keyed by the (rule, role) that wants them.
+
+    Two automata: one for the phrases of required elements (role ``any``), one for everything
+    else, so texts checked only for required elements (each path through a template) scan
+    a few dozen phrases instead of thousands.
+    """
+
+    REQUIRED = "required"
+    TEXT = "text"
 
     def __init__(self) -> None:
-        # phrase -> [(owner, role, written with a trailing '*')]; the star belongs to the rule
-        # that wrote it, not to every rule that lists the same phrase.
-        self._owners: dict[str, list[tuple[int, str, bool]]] = defaultdict(list)
-        self._automaton = None
+        # family -> phrase -> [(owner, role, written with a trailing '*')]; the star belongs to
+        # the rule that wrote it, not to every rule that lists the same phrase.
+        self._owners: dict[str, dict[str, list[tuple[int, str, bool]]]] = {
+            self.REQUIRED: defaultdict(list), self.TEXT: defaultdict(list)}
+        self._automata: dict[str, object] = {}
 
     def add(self, phrase: str, owner: int, role: str) -> str:
         prefix = phrase.endswith("*")
         norm = normalize_phrase(phrase.rstrip("*")).strip()
         if not norm:
             return norm
-        self._owners[norm].append((owner, role, prefix))
-        self._automaton = None
+        family = self.REQUIRED if role == "any" else self.TEXT
+        self._owners[family][norm].append((owner, role, prefix))
+        self._automata.pop(family, None)
         return norm
 
     def build(self) -> None:
-        automaton = ahocorasick.Automaton()
-        for phrase in self._owners:
-            automaton.add_word(phrase, phrase)
-        if len(automaton):
-            automaton.make_automaton()
-        self._automaton = automaton
+        for family, owners in self._owners.items():
+            automaton = ahocorasick.Automaton()
+            for phrase in owners:
+                automaton.add_word(phrase, phrase)
+            if len(automaton):
+                automaton.make_automaton()
+            self._automata[family] = automaton
 
-    def scan(self, text: str) -> dict[tuple[int, str], list[Occurrence]]:
+    def scan(self, text: str, family: str = "text") -> dict[tuple[int, str], list[Occurrence]]:
         """Occurrences per (owner, role), before boundary checks."""
-        if self._automaton is None:
+        if family not in self._automata:
             self.build()
+        automaton = self._automata[family]
+        owners = self._owners[family]
         found: dict[tuple[int, str], list[Occurrence]] = defaultdict(list)
-        if not len(self._automaton) or not text:
+        if not len(automaton) or not text:
             return found
-        for end_index, phrase in self._automaton.iter(text):
+        for end_index, phrase in automaton.iter(text):
             start = end_index - len(phrase) + 1
-            for owner, role, prefix in self._owners[phrase]:
+            for owner, role, prefix in owners[phrase]:
                 found[(owner, role)].append(Occurrence(start, end_index + 1, phrase, prefix))
         return found
 

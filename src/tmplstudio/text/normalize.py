@@ -121,11 +121,12 @@ class Normalized:
 
 _FOLD: dict[str, str] = {}
 
-# Separator runs (1-3 characters) between two Han characters; the class mirrors _is_separator.
-_HAN_GAP = regex.compile(
-    r"(?<=\p{Han})(?:[[\p{Zs}\p{Pd}\p{Pc}\p{Po}\p{So}\p{Sk}\p{Sm}\p{Cc}\U0001F000-\U0001FAFF.\-_*/\\|~·•+=#]"
-    r"--[，。！？；：、,!?;:\n\r\"'()（）【】《》<>\ufffc]]){1,3}(?=\p{Han})",
-    regex.V1,
+# Separator runs (1-3 characters) between two Han characters: anything that is neither a word
+# character (letters, digits, Han) nor sentence punctuation. The stdlib engine runs this in
+# microseconds; a Unicode-category class in the `regex` module took ~0.2 ms per text.
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_GAP = re.compile(
+    rf"(?<=[{_HAN}])(?:[^\w{_HAN}，。！？；：、,!?;:\n\r\"'()（）【】《》<>\ufffc]|_){{1,3}}(?=[{_HAN}])"
 )
 # Spaces or dots between a Han character and a Latin letter or digit (加 QQ, 加.QQ, 微 信 vx).
 _HAN_LATIN_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[ .·\-_*]{1,2}(?=[a-z0-9])|(?<=[a-z0-9])[ .·\-_*]{1,2}(?=[\u4e00-\u9fff])")
