@@ -141,7 +141,7 @@ def normalize(text: str) -> Normalized:
     fold = _FOLD
     parts = [fold[c] if c in fold else _fold_into_cache(c) for c in text]
     folded = "".join(parts)
-    if len(folded) == len(text) and all(len(p) == 1 for p in parts):
+    if len(folded) == len(text) and "" not in parts:  # then every part is exactly one character
         # The common case: every character folds to exactly one character.
         starts: list[int] | range = range(len(text))
         ends: list[int] | range = range(1, len(text) + 1)
