@@ -193,7 +193,10 @@ async def test_unsaved_edits_are_copied_and_a_save_removes_the_copy(tmp_path):
         assert rec is not None and rec.text == NOTICE + "abc"
         assert rec.pid == os.getpid()
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        for _ in range(100):  # the save runs in a worker
+            await pilot.pause(0.05)
+            if recovery.for_target(path) is None:
+                break
         assert path.read_text(encoding="utf-8") == NOTICE + "abc"
         assert recovery.for_target(path) is None
 
@@ -211,7 +214,11 @@ async def test_a_copy_is_written_on_a_failed_save_attempt(tmp_path):
         # The disk is full: the save fails, but the copy (written first) is there.
         with mock.patch("tmplstudio.fileio.atomic_write_text", side_effect=OSError(28, "No space left on device")):
             await pilot.press("ctrl+s")
-            await pilot.pause()
+            for _ in range(100):  # until the save (a worker) has failed
+                await pilot.pause(0.05)
+                if any("Not saved" in str(n.message) for n in app._notifications):
+                    break
+        assert any("No space left" in str(n.message) for n in app._notifications)
         assert path.read_text(encoding="utf-8") == NOTICE
         rec = recovery.for_target(path)
         assert rec is not None and rec.text == NOTICE + "xyz"
@@ -232,9 +239,10 @@ async def test_restore_dialog_restores_and_discard_removes(tmp_path):
         from tmplstudio.tui.screens.recovery import RecoveryDialog
 
         decisions = {}
+        previous = None
         for _ in range(2):
-            for _ in range(100):
-                if isinstance(app.screen, RecoveryDialog) and app.screen.query("#discard"):
+            for _ in range(100):  # the next dialog, once composed (not the one just answered)
+                if isinstance(app.screen, RecoveryDialog) and app.screen is not previous and app.screen.query("#discard"):
                     break
                 await pilot.pause(0.05)
             dialog = app.screen
@@ -243,9 +251,18 @@ async def test_restore_dialog_restores_and_discard_removes(tmp_path):
             assert "+1 −0 line" in dialog.body
             choice = "restore" if name == "notice.j2" else "discard"
             decisions[name] = choice
+            previous = dialog
             await pilot.click(f"#{choice}")
             await pilot.pause()
+        for _ in range(100):
+            if not isinstance(app.screen, RecoveryDialog):
+                break
+            await pilot.pause(0.05)
         assert decisions == {"notice.j2": "restore", "other.j2": "discard"}
+        for _ in range(100):  # the restore runs when the dialog's worker resumes
+            if app.editor.text == NOTICE + "restored":
+                break
+            await pilot.pause(0.05)
         assert app.current is not None and app.current.path == path
         assert app.editor.text == NOTICE + "restored"
         assert app.current.dirty
