@@ -17,11 +17,16 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    proj = project()
     path = getattr(args, "path", None)
     target = Path(path) if path else None
     if target is not None and not target.exists() and target.suffix != ".j2":
         raise InputError("no such file or folder", target)
+    try:
+        proj = project()
+    except InputError:
+        # A broken config or pack must not keep the author out of the editor: the studio finds
+        # the project itself, shows the error in its findings panel, and f5 reloads it.
+        proj = None
     from tmplstudio.tui.app import run_studio  # Textual is imported only here
 
     return run_studio(proj, target) or 0
