@@ -133,7 +133,6 @@ def scan(body: str, base: int) -> Scan:
     try:
         pos = 0
         tag_start = 0
-        kind = None
         raw_tokens = []
         for lineno, token, value in env.lexer.tokeniter(body, None):
             raw_tokens.append((lineno, token, value))
@@ -146,7 +145,7 @@ def scan(body: str, base: int) -> Scan:
                 result.order.append(("data", len(result.data)))
                 result.data.append(DataSpan(value, start))
             elif token in ("variable_begin", "block_begin", "comment_begin", "raw_begin"):
-                tag_start, kind = start, token
+                tag_start = start
             elif token == "variable_end":
                 result.order.append(("var", len(result.vars)))
                 result.vars.append(VarTag(off(tag_start), off(end), ()))

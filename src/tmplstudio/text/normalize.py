@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-
-import regex
 from dataclasses import dataclass
 from functools import lru_cache
 

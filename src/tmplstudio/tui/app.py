@@ -23,7 +23,6 @@ from tmplstudio.errors import InputError
 from tmplstudio.tui.commands import StudioCommands
 from tmplstudio.tui.screens.dialogs import (
     NewTemplateDialog,
-    changed_on_disk_dialog,
     create_starter_dialog,
     save_draft_dialog,
     unsaved_quit_dialog,

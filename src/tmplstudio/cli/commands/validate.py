@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from tmplstudio.cli.common import collect, display, project
+from tmplstudio.cli.common import collect, project
 from tmplstudio.cli.parallel import evaluate_files, positive_jobs
 from tmplstudio.errors import InputError
 
@@ -32,7 +32,6 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from tmplstudio.cli.report import Report, write_text
-    from tmplstudio.template.source import read_template_file
 
     proj = project(args.policies, args.no_bundled)
     files, errors = collect(args.paths, proj)

@@ -62,16 +62,6 @@ def unsaved_quit_dialog(names: list[str]) -> ChoiceDialog:
     )
 
 
-def changed_on_disk_dialog(name: str) -> ChoiceDialog:
-    return ChoiceDialog(
-        f"{name} changed on disk",
-        "Another program changed this file since you opened it. Overwrite it with your text, "
-        "or load the version on disk (your edits in the studio are discarded)?",
-        [("cancel", "Cancel", "primary"), ("overwrite", "Overwrite", "warning"), ("reload", "Load from disk", "error")],
-        id="changed-on-disk-dialog",
-    )
-
-
 def create_starter_dialog(folder: str) -> ChoiceDialog:
     return ChoiceDialog(
         "No templates yet",
