@@ -346,3 +346,12 @@ when = { not_flags.attorney_involved = true }
 """
     assert rules_fired(run(pack, "我们将发律师函。")) == ["attorney-implication"]
     assert rules_fired(run(pack, "+++\n[flags]\nattorney_involved = true\n+++\n我们将发律师函。")) == []
+
+
+def test_preview_marks_literal_hits_in_every_sample_and_value_hits_in_their_sample():
+    src = '+++\n[samples.a]\nname = "张三"\n[samples.b]\nname = "上门催收"\n+++\n{{ name }}您好，我们将上门催收。'
+    ev = run(PHRASES, src)
+    a, b = ev.renders["a"], ev.renders["b"]
+    assert [a.text[s.start:s.end] for s in a.spans] == ["上门催收"]
+    assert sorted(b.text[s.start:s.end] for s in b.spans) == ["上门催收", "上门催收"]
+    assert [f.sample for f in ev.findings] == ["b", None]

@@ -163,6 +163,11 @@ class EvalContext:
         key = (id(unit), family)
         if key not in self._occ:
             found = self.index.scan(unit.norm.text, family)
+            if unit.is_render and family == PhraseIndex.TEXT:
+                # In a sample's rendering, a phrase made only of the template's own text is the
+                # same hit the literal view reports; only phrases that touch a value are new.
+                for owner in [k for k in found if k[1] == "hit"]:
+                    found[owner] = [o for o in found[owner] if _touches_value(unit, o)]
             if self._creditors and family == PhraseIndex.TEXT:
                 from tmplstudio.text.normalize import normalize_phrase
 
@@ -237,6 +242,34 @@ class EvalContext:
                     return min(tag.start, end), end
         start, _ = self.body_line_span(last=True)
         return start, end
+
+
+def _touches_value(unit: Unit, occ: Occurrence) -> bool:
+    rs, re_ = unit.raw_span(occ.start, occ.end)
+    return any(o is None or o < 0 for o in unit.origins[rs:re_])
+
+
+def _literal_render_spans(hits: list[Hit], sample_units: list[Unit], renders: dict[str, "Rendering"]) -> None:
+    """Mark, in each sample's preview, the rendered copies of hits found in the template's text."""
+    literal = [h for h in hits if h.literal and h.file == 0 and h.unit is not None and not h.unit.is_render
+               and h.rule.kind in TEXT_KINDS]
+    if not literal:
+        return
+    for unit in sample_units:
+        where: dict[int, list[int]] = {}
+        for k, origin in enumerate(unit.origins):
+            if origin is not None and origin >= 0:
+                where.setdefault(origin, []).append(k)
+        for h in literal:
+            positions = sorted(k for off in range(h.start, h.end) for k in where.get(off, ()))
+            run_start = prev = None
+            for k in positions + [None]:
+                if k is not None and prev is not None and k == prev + 1:
+                    prev = k
+                    continue
+                if run_start is not None:
+                    renders[unit.sample].spans.append(RenderSpan(run_start, prev + 1, h.severity, h.rule.id))
+                run_start = prev = k
 
 
 def _simple_value(expr, values: dict[str, Any]) -> str | None:
@@ -686,6 +719,7 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
             for hit in OTHER_KINDS[rule.kind](i, rule, ctx):
                 hits.append(hit)
 
+    _literal_render_spans(hits, sample_units, renders)
     for hit in hits:
         where = partial_templates.get(hit.file, template)
         f = _finding(where, hit.rule.id, hit.rule.pack_id, hit.severity, hit.message or hit.rule.message,
