@@ -72,6 +72,35 @@ def bench_evaluate(runs: int) -> tuple[float, float, int]:
     return statistics.median(times), times[int(len(times) * 0.99) - 1], body_len
 
 
+def bench_paths(runs: int) -> tuple[float, float, float]:
+    """Median evaluation time with path analysis: over the bundled templates (each edited like
+    typing), and on a template with 40 branches (20 if/elif blocks)."""
+    from tmplstudio.project import Project
+
+    project = Project.discover(ROOT)
+    bundled = [(p, p.read_text(encoding="utf-8")) for p in project.template_paths()]
+    times = []
+    for path, text in bundled:
+        project.evaluate(text, path)
+        for i in range(max(runs // len(bundled), 5)):
+            edited = text.rstrip("\n") + "好" * (i % 5 + 1) + "\n"
+            t0 = time.perf_counter()
+            project.evaluate(edited, path)
+            times.append((time.perf_counter() - t0) * 1000)
+    forty_body = "【某某银行】尊敬的{{ name }}，" + "".join(
+        f"{{% if d > {i} %}}您已逾期{i}天。{{% elif d > {i + 100} %}}请尽快还款。{{% endif %}}" for i in range(20)) + "详询95xxx。"
+    forty = f'+++\n[samples.a]\nname = "张三"\nd = 5\n+++\n{forty_body}\n'
+    project.evaluate(forty, ROOT / "templates" / "forty.j2")
+    forty_times = []
+    for i in range(runs):
+        t0 = time.perf_counter()
+        project.evaluate(forty.replace("详询", "详询" + "好" * (i % 7)), ROOT / "templates" / "forty.j2")
+        forty_times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    forty_times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1], statistics.median(forty_times)
+
+
 def generate_templates(folder: Path, n: int) -> None:
     rng = random.Random(7)
     parts = ["您本期账单应还{{ amount }}元", "最后还款日为{{ due_date }}", "请通过官方APP还款", "详询95xxx", "如已还款请忽略",
@@ -99,6 +128,9 @@ def main() -> None:
     base = [exe] if exe.endswith("tmplstudio") else [sys.executable, "-m", "tmplstudio"]
     median, p99, body_len = bench_evaluate(100 if quick else 500)
     print(f"evaluate: {body_len}-char Chinese body, 3 samples, all bundled packs: median {median:.2f} ms, p99 {p99:.2f} ms")
+    b_median, b_p95, forty = bench_paths(100 if quick else 300)
+    print(f"evaluate with path analysis: bundled templates median {b_median:.2f} ms (p95 {b_p95:.2f} ms); "
+          f"40-branch template median {forty:.2f} ms")
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "templates"
