@@ -296,6 +296,9 @@ async def test_broken_pack_shows_message_and_editor_works(project_dir: Path):
         app.editor.insert("谢谢", body_end(app))
         await pilot.pause()
         assert "谢谢" in app.editor.text
+        # Nothing was checked, so the template must not be badged clean.
+        notice = project_dir / "templates" / "notice.j2"
+        assert "✔" not in str(app.template_list.get_option_at_index(app.template_list.paths.index(notice)).prompt)
         # Fix the pack and reload: the checks come back.
         (project_dir / "packs" / "bad.toml").unlink()
         await pilot.press("f5")

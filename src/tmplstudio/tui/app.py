@@ -376,7 +376,9 @@ class StudioApp(ApprovalActions, App[int]):
         parts.append((f"  │ Ln {row + 1}, Col {col + 1}", "$text-muted"))
         status.update(Content.assemble(*parts), layout=False)  # one fixed row: no relayout per keystroke
         if buf.path is not None:
-            self.template_list.set_status(buf.path, Status(errors, warnings, buf.dirty))
+            # Without policies nothing was really checked: never badge that as clean.
+            checked = errors if self.project is not None else None
+            self.template_list.set_status(buf.path, Status(checked, warnings, buf.dirty))
 
     @on(TextArea.SelectionChanged, "#editor")
     def _on_cursor(self) -> None:
@@ -402,7 +404,8 @@ class StudioApp(ApprovalActions, App[int]):
                 evaluation = self.evaluate(text, path)
             except Exception:  # a badge is not worth a crash; opening the file shows the problem
                 continue
-            status = Status(_severity_count(evaluation, "error"), _severity_count(evaluation, "warning"))
+            status = Status(_severity_count(evaluation, "error") if self.project is not None else None,
+                            _severity_count(evaluation, "warning"))
             if worker.is_cancelled:
                 return
             self.call_from_thread(self._set_scanned_status, path, status)
