@@ -15,6 +15,18 @@ def project(policies: list[str] | None = None, no_bundled: bool = False):
     return Project.discover(Path.cwd(), [Path(p) for p in (policies or [])], no_bundled)
 
 
+def project_and_templates(paths: list[str]):
+    """(project, template files) for commands that take PATH...; None after printing every
+    path that cannot be used (the caller exits 2)."""
+    import sys
+
+    proj = project()
+    files, errors = collect(paths, proj)
+    for exc in errors:
+        print(f"tmplstudio: error: {exc}", file=sys.stderr)
+    return None if errors else (proj, files)
+
+
 def collect(paths: list[str], project) -> tuple[list[Path], list[InputError]]:
     from tmplstudio.project import list_templates
 

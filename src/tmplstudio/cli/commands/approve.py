@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from tmplstudio.cli.common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, collect, display, project
+from tmplstudio.cli.common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, display, project_and_templates
 from tmplstudio.errors import InputError
 
 ORDER = 40
@@ -28,12 +27,10 @@ def _finding_line(path: Path, f) -> str:
 def run(args) -> int:
     from tmplstudio.pack.approval import approve, check, default_approver, refusal
 
-    proj = project()
-    files, errors = collect(args.paths, proj)
-    for exc in errors:
-        print(f"tmplstudio: error: {exc}", file=sys.stderr)
-    if errors:
+    found = project_and_templates(args.paths)
+    if found is None:
         return EXIT_INPUT
+    proj, files = found
     by = args.by if args.by is not None else default_approver(Path.cwd())
     if not by.strip():
         if args.by is not None:

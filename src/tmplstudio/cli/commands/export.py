@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tmplstudio.cli.common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, collect, display, project
+from tmplstudio.cli.common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, display, project_and_templates
 from tmplstudio.errors import InputError
 
 ORDER = 50
@@ -26,12 +26,10 @@ def run(args) -> int:
     from tmplstudio.pack.digest import sha256_file
     from tmplstudio.pack.export import build, is_zip_target, write
 
-    proj = project()
-    files, errors = collect(args.paths, proj)
-    for exc in errors:
-        print(f"tmplstudio: error: {exc}", file=sys.stderr)
-    if errors:
+    found = project_and_templates(args.paths)
+    if found is None:
         return EXIT_INPUT
+    proj, files = found
     out = Path(args.out)
     templates = Path(proj.templates_dir).resolve()
     if not is_zip_target(out) and (out.resolve() == templates or templates in out.resolve().parents):

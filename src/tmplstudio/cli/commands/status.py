@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import sys
 
-from tmplstudio.cli.common import EXIT_INPUT, EXIT_OK, collect, display, project
+from tmplstudio.cli.common import EXIT_INPUT, EXIT_OK, display, project_and_templates
 
 ORDER = 45
 
@@ -21,12 +20,10 @@ def run(args) -> int:
     from tmplstudio.pack.ledger import iso_utc
     from tmplstudio.pack.status import project_statuses
 
-    proj = project()
-    files, errors = collect(args.paths, proj)
-    for exc in errors:
-        print(f"tmplstudio: error: {exc}", file=sys.stderr)
-    if errors:
+    found = project_and_templates(args.paths)
+    if found is None:
         return EXIT_INPUT
+    proj, files = found
     statuses, missing, ledger = project_statuses(proj, files)
     if args.format == "json":
         data = {"schema": 1, "ledger": display(ledger.path), "templates": [s.to_json() for s in statuses],
