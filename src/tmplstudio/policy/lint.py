@@ -306,7 +306,7 @@ def _lint_rule(raw: Any, index: int, pack_id: str, path: Path, lines: _Lines, pr
     if not known_kind:
         return None
     try:
-        rule = loader._build_rule(clean, pack_id, index, lines.rules, lambda m, l=None: InputError(m, path, l), _loader_str_list(path))
+        rule = loader._build_rule(clean, pack_id, index, lines.rules, lambda m, l=None: InputError(m, path, l), loader.str_list_reader(path))
     except InputError as exc:
         if not (blocked and "pattern" in exc.message):
             problem(exc.line or line, ERROR, "invalid", exc.message)
@@ -323,19 +323,6 @@ def _lint_rule(raw: Any, index: int, pack_id: str, path: Path, lines: _Lines, pr
     if not rule.source:
         problem(line, WARNING, "no-source", f"{where}: no 'source'; name the law, regulation or platform rule it enforces")
     return rule
-
-
-def _loader_str_list(path: Path):
-    def str_list(value: Any, what: str, line: int | None = None) -> tuple[str, ...]:
-        if value is None:
-            return ()
-        if isinstance(value, str):
-            return (value,)
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return tuple(value)
-        raise InputError(f"{what} must be a string or a list of strings", path, line)
-
-    return str_list
 
 
 def _nested_unknown_keys(clean: dict, index: int, where: str, lines: _Lines, problem) -> None:

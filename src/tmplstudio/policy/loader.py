@@ -240,6 +240,20 @@ class _RuleLines:
         return start
 
 
+def str_list_reader(path: Path):
+    """A reader for keys that take a string or a list of strings; errors name ``path``."""
+    def str_list(value: Any, what: str, line: int | None = None) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        raise InputError(f"{what} must be a string or a list of strings", path, line)
+
+    return str_list
+
+
 def load_pack(path: Path, bundled: bool = False) -> Pack:
     path = Path(path)
     try:
@@ -281,14 +295,7 @@ def build_pack(data: dict[str, Any], path: Path, text: str = "", bundled: bool =
     if not isinstance(pack_id, str) or not _ID.match(pack_id):
         raise fail("[pack] id must be a lower-case kebab-case string, e.g. \"zh-collections\"")
 
-    def str_list(value: Any, what: str, line: int | None = None) -> tuple[str, ...]:
-        if value is None:
-            return ()
-        if isinstance(value, str):
-            return (value,)
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return tuple(value)
-        raise fail(f"{what} must be a string or a list of strings", line)
+    str_list = str_list_reader(path)
 
     raw_rules = data.get("rules", [])
     if not isinstance(raw_rules, list):
