@@ -228,14 +228,24 @@ class ApprovalActions:
             app.call_from_thread(app.notify, f"Approvals not shown: {exc}", severity="warning", timeout=6)
             return
         results: dict[Path, tuple[str, list[str], Any]] = {}
+        # This runs every few seconds: re-parse a template for its partials only when it, or one
+        # of the partials it loaded last time, changed on disk.
+        memo: dict[Path, tuple[tuple, dict[str, str]]] = getattr(self, "_approval_deps", {})
         for path in paths:
             try:
                 rel = relative(root, path)
                 data = path.read_bytes()
-                partials = dependencies(project, path, data.decode("utf-8-sig")).partials
+                st = path.stat()
+                known = memo.get(path)
+                if known is not None and known[0] == _deps_key(st, root, known[1]):
+                    partials = known[1]
+                else:
+                    partials = dependencies(project, path, data.decode("utf-8-sig")).partials
+                    memo[path] = (_deps_key(st, root, partials), partials)
             except (InputError, OSError, UnicodeDecodeError):
                 continue
             results[path] = approval_state(ledger, rel, data, policies, partials)
+        self._approval_deps = memo
         app.call_from_thread(self._apply_approvals, results)
 
     def _apply_approvals(self, results: dict[Path, tuple[str, list[str], Any]]) -> None:
@@ -278,3 +288,15 @@ class ApprovalActions:
     # -- command palette ------------------------------------------------------------------------------
     def approval_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         return [("Approve template", "Record the approval of the saved template in approvals.toml (f9)", self.action_approve)]
+
+
+def _deps_key(st, root: Path, partials: dict[str, str]) -> tuple:
+    """Modification stamps of a template and of the partials it loaded (keys are under ``root``)."""
+    stamps = []
+    for key in sorted(partials):
+        try:
+            ps = (root / key).stat()
+            stamps.append((key, ps.st_mtime_ns, ps.st_size))
+        except OSError:
+            stamps.append((key, None, None))
+    return (st.st_mtime_ns, st.st_size, tuple(stamps))
