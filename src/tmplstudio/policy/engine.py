@@ -7,12 +7,14 @@ template; problems in it become findings with exact positions.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from tmplstudio.policy.kinds import OTHER_KINDS, TEXT_KINDS, Hit
-from tmplstudio.policy.loader import compile_pattern
-from tmplstudio.policy.matching import Occurrence, PhraseIndex
+from tmplstudio.policy.loader import compile_pattern, piece_local
+from tmplstudio.policy.matching import Found, Occurrence, PhraseIndex
 from tmplstudio.policy.model import Finding, Pack, Rule, Severity, TextFix
 from tmplstudio.policy.units import Unit, make_unit
 from tmplstudio.render import sourcemap
@@ -20,6 +22,7 @@ from tmplstudio.render.paths import PathSet, enumerate_paths
 from tmplstudio.render.sandbox import describe_error, render_chunks
 from tmplstudio.template.meta import TemplateMeta, did_you_mean
 from tmplstudio.template.source import Template, parse_template
+from tmplstudio.text.normalize import pieces
 from tmplstudio.text.sms import SmsStats, sms_stats
 
 ENGINE_PACK = "tmplstudio"
@@ -122,6 +125,7 @@ class RuleSet:
         self.rules = rules
         self.index = PhraseIndex()
         self.patterns: dict[str, Any] = {}
+        self.local: dict[str, bool] = {}
         for i, rule in enumerate(rules):
             p = rule.params
             for phrase in p.get("phrases", []):
@@ -137,7 +141,51 @@ class RuleSet:
                     self.index.add(phrase, i, f"esc{k}")
             for pattern in p.get("patterns", []):
                 self.patterns[pattern] = compile_pattern(pattern)
+                self.local[pattern] = piece_local(pattern)
         self.index.build()
+        self._pattern_sets: dict[tuple[str, ...], int] = {}
+        self._piece_tables: "OrderedDict[tuple[str, int], dict]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def pattern_set(self, patterns: tuple[str, ...]) -> int:
+        """A small id for a set of patterns (the piece-local ones of a template's active rules)."""
+        with self._lock:
+            return self._pattern_sets.setdefault(patterns, len(self._pattern_sets))
+
+    def piece_table(self, piece: str, set_id: int, patterns: tuple[str, ...]) -> dict[str, tuple | None]:
+        """The matches of every pattern in a set that matches ``piece`` at all (None: it timed
+        out). Cached per piece unless something timed out, which may be the machine's load."""
+        key = (piece, set_id)
+        with self._lock:
+            table = self._piece_tables.get(key)
+            if table is not None:
+                self._piece_tables.move_to_end(key)
+                return table
+        table = {}
+        clean = True
+        for pattern in patterns:
+            try:
+                found = self.find_all(pattern, piece)
+            except TimeoutError:
+                table[pattern] = None
+                clean = False
+                continue
+            if found:
+                table[pattern] = found
+        if clean:
+            with self._lock:
+                self._piece_tables[key] = table
+                while len(self._piece_tables) > 8192:
+                    self._piece_tables.popitem(last=False)
+        return table
+
+    def find_all(self, pattern: str, text: str) -> tuple[tuple[int, int, str], ...]:
+        """Every match of ``pattern`` in ``text``; raises TimeoutError (never cached)."""
+        from tmplstudio.policy.kinds import REGEX_TIMEOUT
+
+        compiled, bounded = self.patterns[pattern]
+        found = compiled.finditer(text, timeout=REGEX_TIMEOUT) if bounded else compiled.finditer(text)
+        return tuple((m.start(), m.end(), m.group(0)) for m in found)
 
 
 class EvalContext:
@@ -152,22 +200,29 @@ class EvalContext:
         self.sample_units = sample_units
         self.subject_units = subject_units
         self.variables = variables
-        self._occ: dict[tuple[int, str], dict] = {}
+        self._occ: dict[tuple[int, str], Found] = {}
         self.timeouts: list[tuple[Rule, str]] = []
         self.pathset: PathSet | None = None
         self.scans: list[sourcemap.Scan] = [scan]
         self._required_units: list[Unit] | None = None
         self._creditors = [n for n in template.meta.creditor_name]
+        self._piece_matches: dict[tuple[int, bool], dict[str, list | None]] = {}
+        self.set_patterns(())
 
-    def occurrences(self, unit: Unit, family: str = PhraseIndex.TEXT) -> dict[tuple[int, str], list[Occurrence]]:
+    def set_patterns(self, patterns: Iterable[str]) -> None:
+        """The patterns this evaluation may ask for; the piece-local ones are matched per piece."""
+        self._local_patterns = tuple(sorted({p for p in patterns if self.ruleset.local.get(p)}))
+        self._local_set = set(self._local_patterns)
+        self._local_id = self.ruleset.pattern_set(self._local_patterns)
+
+    def occurrences(self, unit: Unit, family: str = PhraseIndex.TEXT) -> Found:
         key = (id(unit), family)
-        if key not in self._occ:
-            found = self.index.scan(unit.norm.text, family)
-            if unit.is_render and family == PhraseIndex.TEXT:
-                # In a sample's rendering, a phrase made only of the template's own text is the
-                # same hit the literal view reports; only phrases that touch a value are new.
-                for owner in [k for k in found if k[1] == "hit"]:
-                    found[owner] = [o for o in found[owner] if _touches_value(unit, o)]
+        found = self._occ.get(key)
+        if found is None:
+            # In a sample's rendering, a phrase made only of the template's own text is the
+            # same hit the literal view reports; only phrases that touch a value are new.
+            keep = (lambda o: _touches_value(unit, o)) if unit.is_render and family == PhraseIndex.TEXT else None
+            found = self._occ[key] = self.index.scan_norm(unit.norm, family, keep)
             if self._creditors and family == PhraseIndex.TEXT:
                 from tmplstudio.text.normalize import normalize_phrase
 
@@ -176,10 +231,9 @@ class EvalContext:
                     n = normalize_phrase(name)
                     start = text.find(n) if n else -1
                     while start >= 0:
-                        found.setdefault((-1, "creditor"), []).append(Occurrence(start, start + len(n), n))
+                        found.add((-1, "creditor"), Occurrence(start, start + len(n), n))
                         start = text.find(n, start + 1)
-            self._occ[key] = found
-        return self._occ[key]
+        return found
 
     def required_path_units(self) -> list[Unit]:
         """One unit per distinct path, {{ }} filled with the first sample's value where simple."""
@@ -191,14 +245,36 @@ class EvalContext:
             self._required_units = path_units(self, substitute=True) if wanted else []
         return self._required_units
 
-    def finditer(self, pattern: str, text: str):
-        """Matches of a policy pattern, bounded in time where the pattern could backtrack."""
-        from tmplstudio.policy.kinds import REGEX_TIMEOUT
-
+    def matches(self, pattern: str, unit: Unit, original: bool = False) -> tuple[tuple[int, int, str], ...] | list:
+        """(start, end, text) of a policy pattern's matches in a unit's normalised text (or its
+        original text), bounded in time where the pattern could backtrack. Raises TimeoutError."""
         if any(p == pattern for _r, p in self.timeouts):
-            return iter(())  # it already ran out of time on this template: reported once, not retried per text
-        compiled, bounded = self.ruleset.patterns[pattern]
-        return compiled.finditer(text, timeout=REGEX_TIMEOUT) if bounded else compiled.finditer(text)
+            return ()  # it already ran out of time on this template: reported once, not retried per text
+        if pattern not in self._local_set:
+            return self.ruleset.find_all(pattern, unit.raw if original else unit.norm.text)
+        key = (id(unit), original)
+        merged = self._piece_matches.get(key)
+        if merged is None:
+            merged = self._piece_matches[key] = {}
+            if original:
+                parts, at = [], 0
+                for piece in pieces(unit.raw):
+                    parts.append((at, piece))
+                    at += len(piece)
+            else:
+                parts = unit.norm.pieces or [(0, unit.norm.text)]
+            for at, piece in parts:
+                for pat, found in self.ruleset.piece_table(piece, self._local_id, self._local_patterns).items():
+                    if found is None or merged.get(pat, ()) is None:
+                        merged[pat] = None
+                    elif at:
+                        merged.setdefault(pat, []).extend((s + at, e + at, t) for s, e, t in found)
+                    else:
+                        merged.setdefault(pat, []).extend(found)
+        found = merged.get(pattern, ())
+        if found is None:
+            raise TimeoutError(pattern)
+        return found
 
     def note_timeout(self, rule: Rule, pattern: str) -> None:
         self.timeouts.append((rule, pattern))
@@ -384,11 +460,15 @@ def junction_units(ctx: "EvalContext", width: int = 24) -> list[Unit]:
                 sc = ctx.scans[seg.file]
                 if seg.kind == "data":
                     d = sc.data[seg.index]
-                    for k in range(max(lo - at, 0), min(hi - at, length)):
-                        chars.append(d.text[k])
-                        starts.append(sc.offset(d.rel + k))
-                        ends.append(sc.offset(d.rel + k + 1))
-                        files.append(seg.file)
+                    a, b = max(lo - at, 0), min(hi - at, length)
+                    chars.append(d.text[a:b])
+                    if sc.remap is None:
+                        starts.extend(range(sc.base + d.rel + a, sc.base + d.rel + b))
+                        ends.extend(range(sc.base + d.rel + a + 1, sc.base + d.rel + b + 1))
+                    else:
+                        starts.extend(sc.offset(d.rel + k) for k in range(a, b))
+                        ends.extend(sc.offset(d.rel + k + 1) for k in range(a, b))
+                    files.extend([seg.file] * (b - a))
                 else:
                     tag = sc.vars[seg.index]
                     chars.append(sourcemap.PLACEHOLDER)
@@ -654,6 +734,7 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
     missing = {v: s for v, s in missing.items() if s}
     subject_units = _subject_unit(template)
     ctx = EvalContext(template, scan, view, ruleset, source_unit, sample_units, subject_units, variables)
+    ctx.set_patterns(p for r in rules for p in r.params.get("patterns", ()))
     source_unit.tokens = view.tokens
     partial_units: list[Unit] = []
     partial_templates: dict[int, Template] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import fnmatch
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import regex
@@ -176,25 +177,27 @@ def check_pattern(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> list[
     """Spans in the normalised text, or in the original text when ``match_on = "original"``
     (symbols and Traditional characters that normalisation would fold away)."""
     original = rule.params.get("match_on") == "original"
-    text = unit.raw if original else unit.norm.text
     validate = rule.params.get("validate")
     allow = ctx.occurrences(unit).get((i, "allow"), [])
     spans: list[tuple[int, int]] = []
     for pattern in rule.params["patterns"]:
         try:
-            for m in ctx.finditer(pattern, text):
-                if m.end() == m.start() or PLACEHOLDER in m.group(0):
-                    continue  # a {{ }} placeholder is not text; samples check what it becomes
-                value = "".join(c for c in m.group(0) if c.isalnum())
+            found = ctx.matches(pattern, unit, original)
+        except TimeoutError:
+            ctx.note_timeout(rule, pattern)
+            continue
+        for start, end, matched in found:
+            if end == start or PLACEHOLDER in matched:
+                continue  # a {{ }} placeholder is not text; samples check what it becomes
+            if validate:
+                value = "".join(c for c in matched if c.isalnum())
                 if validate == "luhn" and not (value.isdigit() and 12 < len(value) < 20 and _luhn(value)):
                     continue
                 if validate == "cn-id" and not _cn_id(value):
                     continue
-                if not original and inside_any(Occurrence(m.start(), m.end(), ""), allow):
-                    continue
-                spans.append((m.start(), m.end()))
-        except TimeoutError:
-            ctx.note_timeout(rule, pattern)
+            if not original and allow and inside_any(Occurrence(start, end, ""), allow):
+                continue
+            spans.append((start, end))
     return spans
 
 
@@ -203,30 +206,30 @@ def check_pattern(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> list[
 
 def _present(i: int, rule: Rule, unit: "Unit", ctx: "EvalContext") -> bool:
     text = unit.norm.text
-    stripped_end = len(text.rstrip(" \n。.!！"))
-    lead = len(text) - len(text.lstrip(" \n"))
     position = rule.params.get("position", "anywhere")
     window = rule.params.get("window", 0)
-    candidates: list[tuple[int, int]] = []
-    occs = ctx.occurrences(unit, "required").get((i, "any"), [])
-    for occ in occs:
+    if position == "end":
+        limit = len(text.rstrip(" \n。.!！")) - window
+        placed = lambda s, e: e >= limit  # noqa: E731
+    elif position == "start":
+        limit = len(text) - len(text.lstrip(" \n")) + window
+        placed = lambda s, e: s <= limit  # noqa: E731
+    else:
+        placed = lambda s, e: True  # noqa: E731
+    # The first candidate in the right place settles it: most templates have the element, so
+    # stopping there keeps the check to one phrase lookup instead of every pattern.
+    for occ in ctx.occurrences(unit, "required").get((i, "any"), []):
         # Required phrases are looked for as written: Chinese word boundaries would only turn a
         # present element into a false "missing" (…催收回T退订 segments as 收回).
         occ2 = unit.facts.edge_ok(occ, occ.prefix, False)
-        if occ2:
-            candidates.append((occ2.start, occ2.end))
+        if occ2 and placed(occ2.start, occ2.end):
+            return True
     for pattern in rule.params.get("patterns", []):
         try:
-            for m in ctx.finditer(pattern, text):
-                candidates.append((m.start(), m.end()))
+            if any(placed(s, e) for s, e, _t in ctx.matches(pattern, unit)):
+                return True
         except TimeoutError:
             ctx.note_timeout(rule, pattern)
-    for s, e in candidates:
-        if position == "start" and s - lead > window:
-            continue
-        if position == "end" and stripped_end - e > window:
-            continue
-        return True
     return False
 
 
@@ -264,7 +267,14 @@ def check_required(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
 # ---------------------------------------------------------------- variables
 
 
-_GLOB_CACHE: dict[tuple[str, ...], "regex.Pattern"] = {}
+@lru_cache(maxsize=4096)
+def _matches_globs(name: str, globs: tuple[str, ...]) -> bool:
+    return _glob_pattern(globs).match(name.lower()) is not None
+
+
+@lru_cache(maxsize=256)
+def _glob_pattern(globs: tuple[str, ...]) -> "regex.Pattern":
+    return regex.compile("|".join(fnmatch.translate(g.lower()) for g in globs) or r"(?!)")
 
 
 def _sensitive(name: str, rule: Rule, ctx: "EvalContext") -> bool:
@@ -273,11 +283,7 @@ def _sensitive(name: str, rule: Rule, ctx: "EvalContext") -> bool:
         return True
     if spec.get("sensitive") is False:
         return False
-    globs = tuple(p.lower() for p in rule.params.get("sensitive", []))
-    compiled = _GLOB_CACHE.get(globs)
-    if compiled is None:
-        compiled = _GLOB_CACHE[globs] = regex.compile("|".join(fnmatch.translate(g) for g in globs) or r"(?!)")
-    return compiled.match(name.lower()) is not None
+    return _matches_globs(name, tuple(rule.params.get("sensitive", ())))
 
 
 def check_variables(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:

@@ -181,6 +181,82 @@ def compile_pattern(pattern: str):
     return regex.compile(pattern, regex.V0 | regex.IGNORECASE), True
 
 
+@lru_cache(maxsize=4096)
+def piece_local(pattern: str) -> bool:
+    """Can every match of ``pattern`` be found piece by piece (text/normalize.py)?
+
+    True when no match, lookaround included, can take in the punctuation pieces end with, in
+    normalised or in original text, and
+    the pattern has no start/end anchors: then a match never runs from one piece into the
+    next and sees the same neighbours either way, so each piece's matches can be cached.
+    Anything the stdlib parser cannot read, or cannot prove, is matched on the whole text.
+    """
+    from re import _constants as c, _parser
+
+    # The pieces' ends in normalised text (。?;) and in original text (also ？；).
+    ends = {ord(ch) for ch in "。?;？；"}
+    try:
+        tree = _parser.parse(pattern, re.IGNORECASE)
+    except Exception:  # noqa: BLE001 - `regex`-only syntax: not provable here
+        return False
+
+    def listed(items, ch: int) -> bool:
+        for op, av in items:
+            if (op is c.LITERAL and av == ch) or (op is c.RANGE and av[0] <= ch <= av[1]):
+                return True
+        return False
+
+    def in_class(items) -> bool:
+        if any(op is c.NEGATE for op, _av in items):  # [^，。！？；\n] is fine, [^a] is not
+            return all(listed(items, e) for e in ends)
+        for op, av in items:
+            if op is c.LITERAL and av in ends:
+                return False
+            if op is c.RANGE and any(av[0] <= e <= av[1] for e in ends):
+                return False
+            if op is c.CATEGORY and av not in (c.CATEGORY_DIGIT, c.CATEGORY_WORD, c.CATEGORY_SPACE, c.CATEGORY_LINEBREAK):
+                return False
+        return True
+
+    def local(seq) -> bool:
+        for op, av in seq:
+            if op is c.LITERAL:
+                if av in ends:
+                    return False
+            elif op is c.IN:
+                if not in_class(av):
+                    return False
+            elif op is c.AT:
+                if av not in (c.AT_BOUNDARY, c.AT_NON_BOUNDARY, c.AT_UNI_BOUNDARY, c.AT_UNI_NON_BOUNDARY,
+                              c.AT_LOC_BOUNDARY, c.AT_LOC_NON_BOUNDARY):
+                    return False
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+                if not local(av[2]):
+                    return False
+            elif op is c.SUBPATTERN:
+                if not local(av[3]):
+                    return False
+            elif op is c.ATOMIC_GROUP:
+                if not local(av):
+                    return False
+            elif op is c.BRANCH:
+                if not all(local(b) for b in av[1]):
+                    return False
+            elif op in (c.ASSERT, c.ASSERT_NOT):
+                if not local(av[1]):
+                    return False
+            elif op is c.GROUPREF_EXISTS:
+                if not local(av[1]) or (av[2] is not None and not local(av[2])):
+                    return False
+            elif op is c.GROUPREF:
+                continue
+            else:  # ANY, NOT_LITERAL and whatever else: may take in anything
+                return False
+        return True
+
+    return local(tree)
+
+
 class _ShortTextsOnStdlib:
     """A pattern with one unbounded quantifier: the fast stdlib engine on texts up to
     SHORT_TEXT characters (its worst case there is quadratic in a short text), the `regex`

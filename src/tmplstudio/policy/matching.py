@@ -7,14 +7,14 @@ One Aho-Corasick automaton holds every phrase of every active rule (hits, allow 
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 import ahocorasick
 
-from tmplstudio.text.normalize import Normalized, is_han, normalize_phrase
-import bisect
-
+from tmplstudio.text.normalize import PIECE_END, Normalized, is_han, normalize_phrase
 from tmplstudio.text.segment import tokens
 
 SENTENCE_END = set("。!?;\n")
@@ -29,8 +29,8 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() and not is_han(ch)
 
 
-@dataclass(frozen=True)
-class Occurrence:
+class Occurrence(NamedTuple):
+    # A tuple, not a dataclass: a text yields dozens of these per keystroke.
     start: int
     end: int
     phrase: str
@@ -54,6 +54,10 @@ class PhraseIndex:
         self._owners: dict[str, dict[str, list[tuple[int, str, bool]]]] = {
             self.REQUIRED: defaultdict(list), self.TEXT: defaultdict(list)}
         self._automata: dict[str, object] = {}
+        # Texts are scanned piece by piece (see text/normalize.py) with each piece's
+        # occurrences cached, unless a phrase runs across the punctuation pieces end with.
+        self.by_piece = True
+        self._scan_piece = lru_cache(maxsize=8192)(self._scan_text)
 
     def add(self, phrase: str, owner: int, role: str) -> str:
         prefix = phrase.endswith("*")
@@ -66,6 +70,9 @@ class PhraseIndex:
         return norm
 
     def build(self) -> None:
+        ends = set(normalize_phrase(PIECE_END))
+        self.by_piece = not any(c in ends for owners in self._owners.values() for phrase in owners for c in phrase.rstrip("".join(ends)))
+        self._scan_piece.cache_clear()
         for family, owners in self._owners.items():
             automaton = ahocorasick.Automaton()
             for phrase in owners:
@@ -74,8 +81,19 @@ class PhraseIndex:
                 automaton.make_automaton()
             self._automata[family] = automaton
 
+    def scan_norm(self, norm: Normalized, family: str = "text", keep=None) -> "Found":
+        """Occurrences per (owner, role) in a normalised text, from its pieces' cached scans.
+
+        ``keep(occurrence)`` filters the occurrences of ``hit`` roles."""
+        if not norm.pieces or not self.by_piece:
+            return Found([(0, self._scan_text(norm.text, family))], keep)
+        return Found([(at, self._scan_piece(piece, family)) for at, piece in norm.pieces], keep)
+
     def scan(self, text: str, family: str = "text") -> dict[tuple[int, str], list[Occurrence]]:
         """Occurrences per (owner, role), before boundary checks."""
+        return self._scan_text(text, family)
+
+    def _scan_text(self, text: str, family: str) -> dict[tuple[int, str], list[Occurrence]]:
         if family not in self._automata:
             self.build()
         automaton = self._automata[family]
@@ -88,6 +106,42 @@ class PhraseIndex:
             for owner, role, prefix in owners[phrase]:
                 found[(owner, role)].append(Occurrence(start, end_index + 1, phrase, prefix))
         return found
+
+
+class Found:
+    """Occurrences per (owner, role) of one text, assembled from its pieces on first request.
+
+    A text holds hundreds of occurrences (allow contexts, escalation words, required
+    phrases...) of which a check asks for a few; only those are shifted into place.
+    """
+
+    __slots__ = ("_parts", "_keys", "_done", "_keep")
+
+    def __init__(self, parts: list[tuple[int, dict]], keep=None):
+        self._parts = parts
+        self._keys = set().union(*(d.keys() for _at, d in parts)) if len(parts) > 1 else parts[0][1].keys()
+        self._done: dict[tuple[int, str], list[Occurrence]] = {}
+        self._keep = keep
+
+    def get(self, key: tuple[int, str], default=None):
+        done = self._done.get(key)
+        if done is not None:
+            return done
+        if key not in self._keys:
+            return default
+        out: list[Occurrence] = []
+        for at, found in self._parts:
+            occs = found.get(key)
+            if occs:
+                out.extend(occs if not at else (Occurrence(o.start + at, o.end + at, o.phrase, o.prefix) for o in occs))
+        if self._keep is not None and key[1] == "hit":
+            out = [o for o in out if self._keep(o)]
+        self._done[key] = out
+        return out
+
+    def add(self, key: tuple[int, str], occ: Occurrence) -> None:
+        self.get(key)
+        self._done.setdefault(key, []).append(occ)
 
 
 class TextFacts:
@@ -103,7 +157,10 @@ class TextFacts:
     def _token_at(self, index: int) -> tuple[int, int] | None:
         """The jieba word containing character ``index``."""
         if self._tokens is None:
-            self._tokens = tokens(self.text)
+            if self.norm.pieces:  # jieba never joins characters across sentence punctuation
+                self._tokens = tuple((s + at, e + at) for at, piece in self.norm.pieces for s, e in tokens(piece))
+            else:
+                self._tokens = tokens(self.text)
             self._token_starts = [s for s, _e in self._tokens]
         k = bisect.bisect_right(self._token_starts, index) - 1
         if k < 0:

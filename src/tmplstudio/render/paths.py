@@ -329,7 +329,23 @@ class _Walker:
                     ctx.setdefault("macros", {})[alias] = macros[name]
 
 
+_PARTIAL_NODES = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
+
+
 def enumerate_paths(main: Scan, main_path: str, loader: Loader | None = None, limit: int = MAX_PATHS) -> PathSet:
+    # Paths refer to literal text by token index, so a template that pulls in no partial has
+    # the same paths whatever its literal text says: typing reuses them from its skeleton.
+    skeleton = main.skeleton
+    reusable = skeleton is not None and limit == MAX_PATHS and not skeleton.has(_PARTIAL_NODES)
+    if reusable and skeleton.pathset is not None:
+        return skeleton.pathset
+    result = _enumerate(main, main_path, loader, limit)
+    if reusable and not result.too_many:  # too_many may come from the time bound: not cached
+        skeleton.pathset = result
+    return result
+
+
+def _enumerate(main: Scan, main_path: str, loader: Loader | None, limit: int) -> PathSet:
     walker = _Walker(main, main_path, loader, limit)
     result = walker.result
     if main.tree is None:

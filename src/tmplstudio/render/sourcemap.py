@@ -14,6 +14,7 @@ The markers are stripped before anything is shown or measured.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -221,6 +222,8 @@ class Skeleton:
         self.names: list[nodes.Name] = []
         self.loops: list[nodes.For] = []
         self.compiled = None  # (template, traceable), built on first render
+        self.pathset = None   # paths through a template without partials (render/paths.py)
+        self._has: dict[tuple, bool] = {}
         # id(node) -> index of its data token / {{ }} tag (path enumeration needs both).
         self.data_ids: dict[int, int] = {}
         self.var_ids: dict[int, int] = {}
@@ -244,6 +247,13 @@ class Skeleton:
                 else:
                     self.var_ids[id(child)] = vi
                     vi += 1
+
+
+    def has(self, node_types: tuple) -> bool:
+        """Does the tree contain a node of one of these types?"""
+        if node_types not in self._has:
+            self._has[node_types] = next(iter(self.tree.find_all(node_types)), None) is not None
+        return self._has[node_types]
 
 
 class _LRU:
@@ -321,11 +331,15 @@ def literal_view(result: Scan) -> View:
     for kind, i in result.order:
         if kind == "data":
             d = result.data[i]
-            for k, ch in enumerate(d.text):
-                chars.append(ch)
-                starts.append(result.offset(d.rel + k))
-                ends.append(result.offset(d.rel + k + 1))
-                tokens.append(i)
+            n = len(d.text)
+            chars.append(d.text)
+            if result.remap is None:  # offsets run on with the text: whole ranges at once
+                starts.extend(range(result.base + d.rel, result.base + d.rel + n))
+                ends.extend(range(result.base + d.rel + 1, result.base + d.rel + n + 1))
+            else:
+                starts.extend(result.offset(d.rel + k) for k in range(n))
+                ends.extend(result.offset(d.rel + k + 1) for k in range(n))
+            tokens.extend([i] * n)
         elif kind == "var":
             v = result.vars[i]
             chars.append(PLACEHOLDER)
@@ -404,6 +418,9 @@ def data_values(result: Scan, traceable: bool) -> dict[str, Any]:
 Origin = int | None
 
 
+_MARKS = re.compile(f"([{DATA_MARK}{VAR_MARK}].?|{END_MARK})", re.S)
+
+
 def untrace(raw: str, result: Scan, traceable: bool) -> tuple[str, list[Origin]]:
     """Strip markers from a traced rendering; return the text and each character's origin."""
     if not traceable:
@@ -414,37 +431,38 @@ def untrace(raw: str, result: Scan, traceable: bool) -> tuple[str, list[Origin]]
     var_stack: list[int] = []
     data_left = 0
     data_pos = 0
-    i = 0
-    n = len(raw)
-    while i < n:
-        ch = raw[i]
-        if ch == DATA_MARK and i + 1 < n:
-            idx = ord(raw[i + 1]) - _INDEX_BASE
-            if 0 <= idx < len(result.data):
-                data_left = len(result.data[idx].text)
-                data_pos = result.data[idx].rel
-            i += 2
+    # Split on the markers and hand out origins a run of text at a time: after a data marker
+    # the next len(data) characters are that token's, anything else belongs to the innermost
+    # open {{ }} (or to nothing, e.g. text a filter added).
+    for k, part in enumerate(_MARKS.split(raw)):
+        if k % 2:  # a marker
+            if part[0] == DATA_MARK and len(part) == 2:
+                idx = ord(part[1]) - _INDEX_BASE
+                if 0 <= idx < len(result.data):
+                    data_left = len(result.data[idx].text)
+                    data_pos = result.data[idx].rel
+            elif part[0] == VAR_MARK and len(part) == 2:
+                var_stack.append(ord(part[1]) - _INDEX_BASE)
+                data_left = 0
+            elif part == END_MARK:
+                if var_stack:
+                    var_stack.pop()
             continue
-        if ch == VAR_MARK and i + 1 < n:
-            var_stack.append(ord(raw[i + 1]) - _INDEX_BASE)
-            data_left = 0
-            i += 2
+        if not part:
             continue
-        if ch == END_MARK:
-            if var_stack:
-                var_stack.pop()
-            i += 1
-            continue
-        out.append(ch)
+        out.append(part)
+        n = len(part)
         if data_left > 0:
-            origins.append(result.offset(data_pos))
-            data_pos += 1
-            data_left -= 1
-        elif var_stack:
-            origins.append(-(var_stack[-1] + 1))
-        else:
-            origins.append(None)
-        i += 1
+            take = min(n, data_left)
+            if result.remap is None:
+                origins.extend(range(result.base + data_pos, result.base + data_pos + take))
+            else:
+                origins.extend(result.offset(data_pos + j) for j in range(take))
+            data_pos += take
+            data_left -= take
+            n -= take
+        if n:
+            origins.extend([-(var_stack[-1] + 1) if var_stack else None] * n)
     return "".join(out), origins
 
 

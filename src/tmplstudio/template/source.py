@@ -33,9 +33,11 @@ class Template:
         """1-based (line, column) of a code-point offset; columns count code points."""
         if not self._line_starts:
             starts = [0]
-            for i, ch in enumerate(self.source):
-                if ch == "\n":
-                    starts.append(i + 1)
+            src = self.source
+            nl = src.find("\n")
+            while nl >= 0:
+                starts.append(nl + 1)
+                nl = src.find("\n", nl + 1)
             self._line_starts = starts
         offset = max(0, min(offset, len(self.source)))
         line = bisect.bisect_right(self._line_starts, offset) - 1

@@ -107,6 +107,9 @@ class Normalized:
     text: str
     starts: "tuple[int, ...] | list[int] | range"
     ends: "tuple[int, ...] | list[int] | range"
+    # (start in ``text``, normalised piece) for each piece when the text was normalised piece
+    # by piece (see ``normalize``); empty when ``text`` is one piece.
+    pieces: tuple[tuple[int, str], ...] = ()
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original span covering normalised [start, end)."""
@@ -135,41 +138,143 @@ _LEET_WORD = re.compile(r"(?<![a-z0-9@$])(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[0134
 _SPACE_RUN = re.compile(r"[ \t\r\n]{2,}|[\t\r]")
 
 
+# Per character, learnt on first sight: its fold (for str.translate), whether it folds to
+# anything but exactly one character, and which later passes could possibly apply to it.
+# Most texts need none of the regex passes; the flags skip them without scanning.
+_TABLE: dict[int, str] = {}
+_IRREGULAR: set[str] = set()
+_FLAGS: dict[str, int] = {}
+_KNOWN: set[str] = set()
+_F_HAN, _F_GAP, _F_LATIN, _F_DIGIT, _F_LEET, _F_HLSEP, _F_SPSEP, _F_SPACE = (1 << k for k in range(8))
+_GAP_EXCLUDED = set("，。！？；：、,!?;:\n\r\"'()（）【】《》<>\ufffc")
+
+
+def _char_flags(folded: str) -> int:
+    flags = 0
+    for c in folded:
+        if is_han(c):
+            flags |= _F_HAN
+        elif c == "_" or not (c.isalnum() or c in _GAP_EXCLUDED):  # what _HAN_GAP may fold
+            flags |= _F_GAP
+        if "a" <= c <= "z":
+            flags |= _F_LATIN
+        if "0" <= c <= "9":
+            flags |= _F_DIGIT
+        if c in "0134579@$":
+            flags |= _F_LEET
+        if c in " .·-_*":
+            flags |= _F_HLSEP
+        if c in " .-_*·/":
+            flags |= _F_SPSEP
+        if c in " \t\r\n":
+            flags |= _F_SPACE
+    return flags
+
+
+def _learn(chars: set[str]) -> None:
+    for c in chars:
+        out = fold_char(c)
+        _FOLD[c] = out
+        _TABLE[ord(c)] = out
+        if len(out) != 1:
+            _IRREGULAR.add(c)
+        _FLAGS[c] = _char_flags(out)
+        _KNOWN.add(c)  # last: a known character is fully learnt (threads)
+
+
+# Texts are normalised piece by piece, each piece ending after a run of sentence punctuation
+# that no folding step looks across (Han gaps keep it, Latin folds need letters around it).
+# While a template is edited only the piece being typed in is new; the others, and every
+# sentence repeated across samples and templates, come from the cache, and so do their
+# phrase occurrences, word boundaries and pattern matches (policy/engine.py).
+PIECE_END = "。？?；;"
+_PIECE = re.compile(r"[^。？?；;]*[。？?；;]+|[^。？?；;]+")
+
+
+def pieces(text: str) -> list[str]:
+    """``text`` cut after each run of sentence punctuation; the pieces join back to it."""
+    return _PIECE.findall(text)
+
+
 def normalize(text: str) -> Normalized:
-    fold = _FOLD
-    parts = [fold[c] if c in fold else _fold_into_cache(c) for c in text]
-    folded = "".join(parts)
-    if len(folded) == len(text) and "" not in parts:  # then every part is exactly one character
+    """Fold ``text`` for matching, keeping the map back to its characters."""
+    if len(text) < 16 or not any(c in text for c in PIECE_END):
+        return _normalize(text)
+    parts = pieces(text)
+    if len(parts) == 1:
+        return _normalize_piece(text)
+    done = [_normalize_piece(p) for p in parts]
+    folded = "".join(n.text for n in done)
+    regular = all(type(n.starts) is range for n in done)
+    if regular:
+        starts: list[int] | range = range(len(text))
+        ends: list[int] | range = range(1, len(text) + 1)
+    else:
+        starts, ends = [], []
+        raw = 0
+        for part, n in zip(parts, done):
+            if raw:
+                starts.extend(s + raw for s in n.starts)
+                ends.extend(e + raw for e in n.ends)
+            else:
+                starts.extend(n.starts)
+                ends.extend(n.ends)
+            raw += len(part)
+    at = 0
+    spans = []
+    for n in done:
+        spans.append((at, n.text))
+        at += len(n.text)
+    return Normalized(text, folded, starts, ends, tuple(spans))
+
+
+@lru_cache(maxsize=8192)
+def _normalize_piece(piece: str) -> Normalized:
+    return _normalize(piece)
+
+
+def _normalize(text: str) -> Normalized:
+    chars = set(text)
+    if not _KNOWN.issuperset(chars):
+        _learn(chars - _KNOWN)
+    folded = text.translate(_TABLE)
+    if _IRREGULAR.isdisjoint(chars):
         # The common case: every character folds to exactly one character.
         starts: list[int] | range = range(len(text))
         ends: list[int] | range = range(1, len(text) + 1)
     else:
         starts, ends = [], []
-        for i, part in enumerate(parts):
-            for _c in part:
+        for i, ch in enumerate(text):
+            for _c in _FOLD[ch]:
                 starts.append(i)
                 ends.append(i + 1)
+    flags = 0
+    for c in chars:
+        flags |= _FLAGS[c]
+    if not flags & (_F_GAP | _F_LATIN | _F_DIGIT | _F_SPACE):
+        return Normalized(text, folded, starts, ends)
+    han = flags & _F_HAN
     # Fold separators between two Han characters (上 门, 上.门, 上😀门).
-    if _HAN_GAP.search(folded):
+    if han and flags & _F_GAP and _HAN_GAP.search(folded):
         keep = [True] * len(folded)
         for m in _HAN_GAP.finditer(folded):
             for k in range(m.start(), m.end()):
                 keep[k] = False
         folded, starts, ends = _apply_keep(folded, starts, ends, keep)
-    if _LEET_WORD.search(folded):
+    if flags & _F_LATIN and flags & _F_LEET and _LEET_WORD.search(folded):
         def unleet(m: re.Match) -> str:
             word = m.group(0).translate(_LEET)
             return word if word.isalpha() else m.group(0)
 
         folded = _LEET_WORD.sub(unleet, folded)  # same length: the offset map is unchanged
-    if _HAN_LATIN_GAP.search(folded):
+    if han and flags & _F_HLSEP and flags & (_F_LATIN | _F_DIGIT) and _HAN_LATIN_GAP.search(folded):
         keep = [True] * len(folded)
         for m in _HAN_LATIN_GAP.finditer(folded):
             for k in range(m.start(), m.end()):
                 keep[k] = False
         folded, starts, ends = _apply_keep(folded, starts, ends, keep)
     # Before spaces collapse, so a double space still separates spaced-out words.
-    if _SPACED_LATIN.search(folded):
+    if flags & _F_LATIN and flags & _F_SPSEP and _SPACED_LATIN.search(folded):
         keep = [True] * len(folded)
         for m in [*_SPACED_LATIN.finditer(folded), *_SPACED_PAIR.finditer(folded)]:
             for k in range(m.start(), m.end()):
@@ -178,16 +283,10 @@ def normalize(text: str) -> Normalized:
         folded, starts, ends = _apply_keep(folded, starts, ends, keep)
     # Runs of spaces collapse to one space, runs with a line break to one line break, so
     # "Reply  STOP" matches "reply stop" and sentence breaks survive.
-    if _SPACE_RUN.search(folded):
+    if flags & _F_SPACE and _SPACE_RUN.search(folded):
         chars, starts, ends = _collapse_space(list(folded), list(starts), list(ends))
         folded = "".join(chars)
     return Normalized(text, folded, starts, ends)
-
-
-def _fold_into_cache(ch: str) -> str:
-    out = fold_char(ch)
-    _FOLD[ch] = out
-    return out
 
 
 def _apply_keep(folded: str, starts, ends, keep: list[bool]):
@@ -219,4 +318,4 @@ def _collapse_space(chars: list[str], starts: list[int], ends: list[int]):
 @lru_cache(maxsize=65536)
 def normalize_phrase(phrase: str) -> str:
     """Phrases in packs go through the same folding so authors may write them naturally."""
-    return normalize(phrase).text
+    return _normalize(phrase).text

@@ -30,7 +30,7 @@ def warm_up() -> None:
     _get().cut("预热")
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=8192)
 def tokens(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) code-point spans of jieba's words in ``text``."""
     return tuple((start, end) for _word, start, end in _get().tokenize(text))
