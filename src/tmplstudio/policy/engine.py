@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -19,7 +18,7 @@ from tmplstudio.policy.model import Finding, Pack, Rule, Severity, TextFix
 from tmplstudio.policy.units import Unit, make_unit
 from tmplstudio.render import sourcemap
 from tmplstudio.render.paths import PathSet, enumerate_paths
-from tmplstudio.render.sandbox import describe_error, render_chunks
+from tmplstudio.render.sandbox import describe_error
 from tmplstudio.template.meta import TemplateMeta, did_you_mean
 from tmplstudio.template.source import Template, parse_template
 from tmplstudio.text.normalize import pieces
@@ -144,7 +143,7 @@ class RuleSet:
                 self.local[pattern] = piece_local(pattern)
         self.index.build()
         self._pattern_sets: dict[tuple[str, ...], int] = {}
-        self._piece_tables: "OrderedDict[tuple[str, int], dict]" = OrderedDict()
+        self._piece_tables: dict[tuple[str, int], dict] = {}
         self._lock = threading.Lock()
 
     def pattern_set(self, patterns: tuple[str, ...]) -> int:
@@ -156,11 +155,9 @@ class RuleSet:
         """The matches of every pattern in a set that matches ``piece`` at all (None: it timed
         out). Cached per piece unless something timed out, which may be the machine's load."""
         key = (piece, set_id)
-        with self._lock:
-            table = self._piece_tables.get(key)
-            if table is not None:
-                self._piece_tables.move_to_end(key)
-                return table
+        table = self._piece_tables.get(key)  # a dict read needs no lock; eviction is first in, first out
+        if table is not None:
+            return table
         table = {}
         clean = True
         for pattern in patterns:
@@ -176,7 +173,7 @@ class RuleSet:
             with self._lock:
                 self._piece_tables[key] = table
                 while len(self._piece_tables) > 8192:
-                    self._piece_tables.popitem(last=False)
+                    del self._piece_tables[next(iter(self._piece_tables))]
         return table
 
     def find_all(self, pattern: str, text: str) -> tuple[tuple[int, int, str], ...]:
@@ -207,13 +204,16 @@ class EvalContext:
         self._required_units: list[Unit] | None = None
         self._creditors = [n for n in template.meta.creditor_name]
         self._piece_matches: dict[tuple[int, bool], dict[str, list | None]] = {}
-        self.set_patterns(())
+        self._local: dict[bool, tuple[tuple[str, ...], frozenset[str], int]] = {}
+        self.set_patterns([])
 
-    def set_patterns(self, patterns: Iterable[str]) -> None:
-        """The patterns this evaluation may ask for; the piece-local ones are matched per piece."""
-        self._local_patterns = tuple(sorted({p for p in patterns if self.ruleset.local.get(p)}))
-        self._local_set = set(self._local_patterns)
-        self._local_id = self.ruleset.pattern_set(self._local_patterns)
+    def set_patterns(self, rules: list[Rule]) -> None:
+        """The rules this evaluation runs: their piece-local patterns are matched per piece, in
+        normalised or in original text as each rule says."""
+        for original in (False, True):
+            local = tuple(sorted({p for r in rules if (r.params.get("match_on") == "original") == original
+                                  for p in r.params.get("patterns", ()) if self.ruleset.local.get(p)}))
+            self._local[original] = (local, frozenset(local), self.ruleset.pattern_set(local))
 
     def occurrences(self, unit: Unit, family: str = PhraseIndex.TEXT) -> Found:
         key = (id(unit), family)
@@ -248,9 +248,10 @@ class EvalContext:
     def matches(self, pattern: str, unit: Unit, original: bool = False) -> tuple[tuple[int, int, str], ...] | list:
         """(start, end, text) of a policy pattern's matches in a unit's normalised text (or its
         original text), bounded in time where the pattern could backtrack. Raises TimeoutError."""
-        if any(p == pattern for _r, p in self.timeouts):
+        if self.timeouts and any(p == pattern for _r, p in self.timeouts):
             return ()  # it already ran out of time on this template: reported once, not retried per text
-        if pattern not in self._local_set:
+        local, members, set_id = self._local[original]
+        if pattern not in members:
             return self.ruleset.find_all(pattern, unit.raw if original else unit.norm.text)
         key = (id(unit), original)
         merged = self._piece_matches.get(key)
@@ -264,7 +265,7 @@ class EvalContext:
             else:
                 parts = unit.norm.pieces or [(0, unit.norm.text)]
             for at, piece in parts:
-                for pat, found in self.ruleset.piece_table(piece, self._local_id, self._local_patterns).items():
+                for pat, found in self.ruleset.piece_table(piece, set_id, local).items():
                     if found is None or merged.get(pat, ()) is None:
                         merged[pat] = None
                     elif at:
@@ -331,10 +332,13 @@ def _literal_render_spans(hits: list[Hit], sample_units: list[Unit], renders: di
                and h.rule.kind in TEXT_KINDS]
     if not literal:
         return
+    needed: set[int] = set()
+    for h in literal:
+        needed.update(range(h.start, h.end))
     for unit in sample_units:
         where: dict[int, list[int]] = {}
         for k, origin in enumerate(unit.origins):
-            if origin is not None and origin >= 0:
+            if origin in needed:
                 where.setdefault(origin, []).append(k)
         for h in literal:
             positions = sorted(k for off in range(h.start, h.end) for k in where.get(off, ()))
@@ -569,15 +573,13 @@ def _render_samples(template: Template, scan: sourcemap.Scan) -> tuple[dict[str,
         if compiled is None:
             renders[name] = Rendering(name, None, "the template has a syntax error" if scan.tree is None else None)
             continue
-        template_obj, traceable = compiled
         try:
-            raw = render_chunks(template_obj, {**values, **sourcemap.data_values(scan, traceable)})
+            text, origins = sourcemap.render_traced(scan, compiled, values)
         except Exception as exc:  # noqa: BLE001 - sandboxed template code may raise anything
             rule_id, msg = describe_error(exc)
             renders[name] = Rendering(name, None, msg)
             errors.append((name, rule_id, msg))
             continue
-        text, origins = sourcemap.untrace(raw, scan, traceable)
         counting = "cn" if template.meta.language == "zh" else "gsm"
         rendering = Rendering(name, text, None, sms_stats(text, counting))
         if template.meta.subject:
@@ -734,7 +736,7 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
     missing = {v: s for v, s in missing.items() if s}
     subject_units = _subject_unit(template)
     ctx = EvalContext(template, scan, view, ruleset, source_unit, sample_units, subject_units, variables)
-    ctx.set_patterns(p for r in rules for p in r.params.get("patterns", ()))
+    ctx.set_patterns(rules)
     source_unit.tokens = view.tokens
     partial_units: list[Unit] = []
     partial_templates: dict[int, Template] = {}

@@ -744,6 +744,19 @@ def render_chunks(template, variables: dict[str, Any]) -> str:
             _state.eval_output += total
 
 
+def account_output(n: int) -> bool:
+    """Count ``n`` characters of a rendering rebuilt without Jinja (sourcemap.render_traced)
+    against the output limits; False when they would not fit, and then it must be rendered."""
+    if n > MAX_OUTPUT_CHARS:
+        return False
+    eval_output = getattr(_state, "eval_output", None)
+    if eval_output is not None:
+        if eval_output + n > MAX_EVALUATION_OUTPUT_CHARS:
+            return False
+        _state.eval_output = eval_output + n
+    return True
+
+
 def _finish(token: _Arm) -> None:
     """Disarm the watchdog; if it fired, make sure its exception cannot escape later."""
     while True:
@@ -779,5 +792,5 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
 
 __all__ = [
     "RENDER_SECONDS", "MAX_OUTPUT_CHARS", "RenderLimitError", "TemplateSandbox", "environment",
-    "guard_loops", "render_chunks", "describe_error", "mask",
+    "guard_loops", "render_chunks", "describe_error", "mask", "account_output",
 ]

@@ -24,7 +24,7 @@ from jinja2.exceptions import TemplateSyntaxError
 from jinja2.lexer import TokenStream
 from jinja2.parser import Parser
 
-from tmplstudio.render.sandbox import environment, guard_loops
+from tmplstudio.render.sandbox import account_output, environment, guard_loops, render_chunks
 
 DATA_MARK = "\ue000"
 VAR_MARK = "\ue001"
@@ -113,6 +113,103 @@ def _line_offset(text: str, base: int, lineno: int) -> int:
 
 def scan(body: str, base: int) -> Scan:
     """Tokenise and parse ``body`` (which starts at file offset ``base``)."""
+    result = _rescan(body, base)
+    if result is None:
+        result = _scan(body, base)
+        if result.tree is not None and result.remap is None:
+            _remember(result)
+    return result
+
+
+# Recent scans: a keystroke in literal text changes one data token, and the new scan is the
+# old one with that token's text replaced and everything after it shifted (no lexing).
+_RECENT: list[Scan] = []
+_RECENT_LOCK = threading.Lock()
+_TAG_CHARS = set("{}%#\r")
+
+
+def _remember(result: Scan) -> None:
+    with _RECENT_LOCK:
+        _RECENT.append(result)
+        del _RECENT[:-8]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:  # binary search on slice equality: C speed, log(n) steps
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: str, b: str, limit: int) -> int:
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid:] == b[len(b) - mid:]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _rescan(body: str, base: int) -> Scan | None:
+    if "\r" in body:
+        return None
+    with _RECENT_LOCK:
+        recent = list(reversed(_RECENT))
+    for old in recent:
+        if old.base != base:
+            continue
+        prev = old.body
+        p = _common_prefix(prev, body)
+        q = _common_suffix(prev, body, min(len(prev), len(body)) - p)
+        old_lo, old_hi, new_hi = p, len(prev) - q, len(body) - q
+        if set(prev[old_lo:old_hi]) & _TAG_CHARS or set(body[old_lo:new_hi]) & _TAG_CHARS:
+            continue
+        for k, d in enumerate(old.data):
+            start, end = d.rel, d.rel + len(d.text)
+            if start <= old_lo and old_hi <= end:
+                break
+        else:
+            continue
+        if old.order[-1] == ("data", k):  # the last token: Jinja drops one final newline
+            text = body[start:]
+            text = text[:-1] if text.endswith("\n") else text
+        else:
+            text = body[start:end + len(body) - len(prev)]
+        if not text or "{{" in text or "{%" in text or "{#" in text or text.endswith("{"):
+            continue
+        # An edit at a token's edge must not meet whitespace control ({%- or -%}), which
+        # would strip what was typed; anything doubtful is lexed again.
+        if old_lo == start and start > 0 and (body[start - 3:start] in ("-%}", "-}}", "-#}") or text[0].isspace()):
+            continue
+        if old_hi == end and end < len(prev) and (prev[end:end + 3] in ("{%-", "{{-", "{#-") or text[-1].isspace()):
+            continue
+        return _shifted(old, body, k, text, base + end, len(body) - len(prev))
+    return None
+
+
+def _shifted(old: Scan, body: str, k: int, text: str, after: int, delta: int) -> Scan:
+    """``old`` with data token ``k`` now ``text`` and every offset from ``after`` on moved by ``delta``."""
+    new = Scan(base=old.base, body=body)
+    new.data = [d if i < k else DataSpan(text, d.rel) if i == k else DataSpan(d.text, d.rel + delta)
+                for i, d in enumerate(old.data)]
+    new.vars = [v if v.start < after else VarTag(v.start + delta, v.end + delta, v.names, v.unmasked, v.filters)
+                for v in old.vars]
+    new.blocks = [b if b[0] < after else (b[0] + delta, b[1] + delta) for b in old.blocks]
+    new.comments = [c if c.start < after else Comment(c.text, c.start + delta, c.end + delta) for c in old.comments]
+    new.order = old.order
+    new.tree, new.skeleton = old.tree, old.skeleton
+    new.outputs, new.exprs, new.names, new.loops = old.outputs, old.exprs, old.names, old.loops
+    _remember(new)
+    return new
+
+
+def _scan(body: str, base: int) -> Scan:
     env = environment()
     result = Scan(base=base, body=body)
     if "\r" in body:
@@ -223,6 +320,8 @@ class Skeleton:
         self.loops: list[nodes.For] = []
         self.compiled = None  # (template, traceable), built on first render
         self.pathset = None   # paths through a template without partials (render/paths.py)
+        self.traces: dict[str, list] = {}  # sample values -> rendering with data by index
+        self.replayable: bool | None = None
         self._has: dict[tuple, bool] = {}
         # id(node) -> index of its data token / {{ }} tag (path enumeration needs both).
         self.data_ids: dict[int, int] = {}
@@ -466,10 +565,107 @@ def untrace(raw: str, result: Scan, traceable: bool) -> tuple[str, list[Origin]]
     return "".join(out), origins
 
 
+# Where literal text can reach an expression (set blocks, filter blocks, macros, call blocks)
+# or the output can differ between two renderings of the same values (random, lipsum), a
+# rendering is always made by Jinja.
+_NOT_REPLAYABLE = (nodes.AssignBlock, nodes.FilterBlock, nodes.Macro, nodes.CallBlock, nodes.Extends,
+                   nodes.Include, nodes.Import, nodes.FromImport)
+_MAX_TRACES = 16
+
+
+def render_traced(result: Scan, compiled, values: dict[str, Any]) -> tuple[str, list[Origin]]:
+    """A sample's rendering and each character's origin; raises what rendering raises.
+
+    With literal text handed in at render time, control flow depends only on the tags and the
+    sample's values. So a rendering is remembered on the skeleton as "data token 3, then this
+    value, ..." and, while only literal text changes (typing), rebuilt from the current literal
+    text without running Jinja.
+    """
+    template_obj, traceable = compiled
+    skeleton = result.skeleton
+    key = None
+    if traceable and skeleton is not None and _replayable(skeleton):
+        key = repr(values)
+        trace = skeleton.traces.get(key)
+        if trace is not None:
+            rebuilt = _replay(trace, result)
+            if rebuilt is not None:
+                return rebuilt
+    raw = render_chunks(template_obj, {**values, **data_values(result, traceable)})
+    if key is not None:
+        trace = _trace(raw, result)
+        if trace is not None:
+            if len(skeleton.traces) >= _MAX_TRACES:
+                skeleton.traces.clear()
+            skeleton.traces[key] = trace
+    return untrace(raw, result, traceable)
+
+
+def _replayable(skeleton: "Skeleton") -> bool:
+    if skeleton.replayable is None:
+        tree = skeleton.tree
+        skeleton.replayable = not (
+            skeleton.has(_NOT_REPLAYABLE)
+            or any(f.name == "random" for f in tree.find_all(nodes.Filter))
+            or any(isinstance(c.node, nodes.Name) and c.node.name == "lipsum" for c in tree.find_all(nodes.Call)))
+    return skeleton.replayable
+
+
+def _trace(raw: str, result: Scan) -> list | None:
+    """The rendering as data token indices and (text, origin) runs; None if a data token's
+    text was not emitted exactly as written (then it cannot be replayed)."""
+    items: list = []
+    var_stack: list[int] = []
+    expect = -1
+    for k, part in enumerate(_MARKS.split(raw)):
+        if k % 2:
+            if len(part) == 2 and part[0] == DATA_MARK:
+                expect = ord(part[1]) - _INDEX_BASE
+                if not 0 <= expect < len(result.data):
+                    return None
+            elif len(part) == 2 and part[0] == VAR_MARK:
+                var_stack.append(ord(part[1]) - _INDEX_BASE)
+                expect = -1
+            elif part == END_MARK and var_stack:
+                var_stack.pop()
+            else:
+                return None
+            continue
+        if expect >= 0:
+            text = result.data[expect].text
+            if not part.startswith(text):
+                return None
+            items.append(expect)
+            part = part[len(text):]
+            expect = -1
+        if part:
+            items.append((part, -(var_stack[-1] + 1) if var_stack else None))
+    return items
+
+
+def _replay(trace: list, result: Scan) -> tuple[str, list[Origin]] | None:
+    data = result.data
+    total = sum(len(data[item].text) if type(item) is int else len(item[0]) for item in trace)
+    if not account_output(total):
+        return None  # let Jinja render it and stop at the limit
+    parts: list[str] = []
+    origins: list[Origin] = []
+    for item in trace:
+        if type(item) is int:
+            d = data[item]
+            parts.append(d.text)
+            if result.remap is None:
+                origins.extend(range(result.base + d.rel, result.base + d.rel + len(d.text)))
+            else:
+                origins.extend(result.offset(d.rel + j) for j in range(len(d.text)))
+        else:
+            parts.append(item[0])
+            origins.extend([item[1]] * len(item[0]))
+    return "".join(parts), origins
+
+
 def render_plain(text: str, variables: dict[str, Any]) -> str:
     """Render a small Jinja string (e.g. an email subject) without tracing."""
-    from tmplstudio.render.sandbox import render_chunks
-
     tree = environment().parse(text)
     guard_loops(tree)
     return render_chunks(environment().from_string(tree), variables)
