@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
 from pathlib import Path
 
 from tmplstudio.errors import InputError
@@ -50,9 +52,19 @@ def collect(paths: list[str], project) -> tuple[list[Path], list[InputError]]:
 
 
 def display(path: Path) -> str:
+    """``path`` relative to the working directory when it is inside it, else as given."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(os.path.realpath(path)).relative_to(_cwd()))
     except ValueError:
         return str(path)
+
+
+@lru_cache(maxsize=8)
+def _cwd_of(cwd: str) -> Path:
+    return Path(os.path.realpath(cwd))
+
+
+def _cwd() -> Path:
+    return _cwd_of(os.getcwd())  # resolved once per working directory, not once per file
 
 

@@ -143,8 +143,23 @@ class RuleSet:
                 self.local[pattern] = piece_local(pattern)
         self.index.build()
         self._pattern_sets: dict[tuple[str, ...], int] = {}
+        self._local_sets: dict[tuple[int, ...], dict] = {}
         self._piece_tables: dict[tuple[str, int], dict] = {}
         self._lock = threading.Lock()
+
+    def local_patterns(self, rule_indices: tuple[int, ...]) -> dict[bool, tuple[tuple[str, ...], frozenset[str], int]]:
+        """For matching on normalised (False) and original (True) text: the piece-local patterns
+        of these rules, as a sorted tuple, a set and the tuple's id. Templates of one kind run
+        the same rules, so this is worked out once per rule combination."""
+        found = self._local_sets.get(rule_indices)
+        if found is None:
+            found = {}
+            for original in (False, True):
+                local = tuple(sorted({p for i in rule_indices for p in self.rules[i].params.get("patterns", ())
+                                      if (self.rules[i].params.get("match_on") == "original") == original and self.local.get(p)}))
+                found[original] = (local, frozenset(local), self.pattern_set(local))
+            self._local_sets[rule_indices] = found
+        return found
 
     def pattern_set(self, patterns: tuple[str, ...]) -> int:
         """A small id for a set of patterns (the piece-local ones of a template's active rules)."""
@@ -205,15 +220,12 @@ class EvalContext:
         self._creditors = [n for n in template.meta.creditor_name]
         self._piece_matches: dict[tuple[int, bool], dict[str, list | None]] = {}
         self._local: dict[bool, tuple[tuple[str, ...], frozenset[str], int]] = {}
-        self.set_patterns([])
+        self.set_patterns(())
 
-    def set_patterns(self, rules: list[Rule]) -> None:
+    def set_patterns(self, rule_indices: tuple[int, ...]) -> None:
         """The rules this evaluation runs: their piece-local patterns are matched per piece, in
         normalised or in original text as each rule says."""
-        for original in (False, True):
-            local = tuple(sorted({p for r in rules if (r.params.get("match_on") == "original") == original
-                                  for p in r.params.get("patterns", ()) if self.ruleset.local.get(p)}))
-            self._local[original] = (local, frozenset(local), self.ruleset.pattern_set(local))
+        self._local = self.ruleset.local_patterns(rule_indices)
 
     def occurrences(self, unit: Unit, family: str = PhraseIndex.TEXT) -> Found:
         key = (id(unit), family)
@@ -720,7 +732,7 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
     rules = [r for _i, r in active]
 
     body = template.body
-    scan = sourcemap.scan(body, template.body_start)
+    scan = sourcemap.scan(body, template.body_start, key=str(path))
     if scan.syntax_error is not None:
         msg, offset = scan.syntax_error
         line_end = source.find("\n", offset)
@@ -736,7 +748,9 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
     missing = {v: s for v, s in missing.items() if s}
     subject_units = _subject_unit(template)
     ctx = EvalContext(template, scan, view, ruleset, source_unit, sample_units, subject_units, variables)
-    ctx.set_patterns(rules)
+    # Rules whose conditions this template meets; their patterns are the ones matched per piece.
+    active = [(i, r) for i, r in active if not r.when or when_matches(r.when, meta)]
+    ctx.set_patterns(tuple(i for i, _r in active))
     source_unit.tokens = view.tokens
     partial_units: list[Unit] = []
     partial_templates: dict[int, Template] = {}
@@ -772,8 +786,6 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
 
     hits: list[Hit] = []
     for i, rule in active:
-        if rule.when and not when_matches(rule.when, meta):
-            continue
         if rule.kind in TEXT_KINDS:
             check = TEXT_KINDS[rule.kind]
             source_spans: set[tuple[int, int, int]] = set()

@@ -111,27 +111,33 @@ def _line_offset(text: str, base: int, lineno: int) -> int:
     return base + pos
 
 
-def scan(body: str, base: int) -> Scan:
-    """Tokenise and parse ``body`` (which starts at file offset ``base``)."""
-    result = _rescan(body, base)
+def scan(body: str, base: int, key: str | None = None) -> Scan:
+    """Tokenise and parse ``body`` (which starts at file offset ``base``).
+
+    ``key`` names the document (its path): its recent scans are reused when an edit only
+    changed literal text."""
+    result = _rescan(body, base, key) if key is not None else None
     if result is None:
         result = _scan(body, base)
-        if result.tree is not None and result.remap is None:
-            _remember(result)
+        if key is not None and result.tree is not None and result.remap is None:
+            _remember(key, result)
     return result
 
 
-# Recent scans: a keystroke in literal text changes one data token, and the new scan is the
-# old one with that token's text replaced and everything after it shifted (no lexing).
-_RECENT: list[Scan] = []
+# Recent scans per document: a keystroke in literal text changes one data token, and the new
+# scan is the old one with that token's text replaced and everything after it shifted.
+_RECENT: dict[str, list[Scan]] = {}
 _RECENT_LOCK = threading.Lock()
 _TAG_CHARS = set("{}%#\r")
 
 
-def _remember(result: Scan) -> None:
+def _remember(key: str, result: Scan) -> None:
     with _RECENT_LOCK:
-        _RECENT.append(result)
-        del _RECENT[:-8]
+        scans = _RECENT.pop(key, [])  # re-inserted last: the dict's order is least recent first
+        scans.append(result)
+        _RECENT[key] = scans[-4:]
+        while len(_RECENT) > 64:
+            del _RECENT[next(iter(_RECENT))]
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -156,11 +162,11 @@ def _common_suffix(a: str, b: str, limit: int) -> int:
     return lo
 
 
-def _rescan(body: str, base: int) -> Scan | None:
+def _rescan(body: str, base: int, key: str) -> Scan | None:
     if "\r" in body:
         return None
     with _RECENT_LOCK:
-        recent = list(reversed(_RECENT))
+        recent = list(reversed(_RECENT.get(key, ())))
     for old in recent:
         if old.base != base:
             continue
@@ -189,7 +195,9 @@ def _rescan(body: str, base: int) -> Scan | None:
             continue
         if old_hi == end and end < len(prev) and (prev[end:end + 3] in ("{%-", "{{-", "{#-") or text[-1].isspace()):
             continue
-        return _shifted(old, body, k, text, base + end, len(body) - len(prev))
+        new = _shifted(old, body, k, text, base + end, len(body) - len(prev))
+        _remember(key, new)
+        return new
     return None
 
 
@@ -205,7 +213,6 @@ def _shifted(old: Scan, body: str, k: int, text: str, after: int, delta: int) ->
     new.order = old.order
     new.tree, new.skeleton = old.tree, old.skeleton
     new.outputs, new.exprs, new.names, new.loops = old.outputs, old.exprs, old.names, old.loops
-    _remember(new)
     return new
 
 

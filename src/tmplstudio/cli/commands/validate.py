@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from tmplstudio.cli.common import collect, project
-from tmplstudio.cli.parallel import evaluate_files, positive_jobs
+from tmplstudio.cli.parallel import AUTO_JOBS_FROM, auto_jobs, evaluate_files, positive_jobs
 from tmplstudio.errors import InputError
 
 ORDER = 10
@@ -25,8 +25,9 @@ def register(sub) -> None:
     val.add_argument("--no-bundled", action="store_true", help="do not load the packs shipped with tmplstudio")
     val.add_argument("--show-suppressed", action="store_true", help="also list suppressed findings in text output")
     val.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    val.add_argument("--jobs", "-j", type=positive_jobs, default=1, metavar="N",
-                     help="evaluate in N processes (0: one per core); the report is identical to one process's")
+    val.add_argument("--jobs", "-j", type=positive_jobs, default=None, metavar="N",
+                     help="evaluate in N processes (0 or auto: one per core; default: one per core from "
+                          f"{AUTO_JOBS_FROM} templates on, else 1); the report is identical to one process's")
     val.set_defaults(func=run)
 
 
@@ -36,7 +37,8 @@ def run(args) -> int:
     proj = project(args.policies, args.no_bundled)
     files, errors = collect(args.paths, proj)
     report = Report(input_errors=errors)
-    evaluate_files(proj, files, report, args.jobs, args.policies, args.no_bundled)  # reads, evaluates, in file order
+    jobs = args.jobs if args.jobs is not None else auto_jobs(len(files))
+    evaluate_files(proj, files, report, jobs, args.policies, args.no_bundled)  # reads, evaluates, in file order
     fail_on = args.fail_on or proj.config.fail_on
     color = {"always": True, "never": False}.get(args.color)
     if args.output:
