@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 from tmplstudio.errors import InputError
-from tmplstudio.policy.engine import Evaluation, evaluate
+from tmplstudio.policy.engine import Evaluation, RuleSet, evaluate, ruleset_key
 from tmplstudio.policy.loader import find_packs, load_pack
 from tmplstudio.policy.model import Pack, Rule
 from tmplstudio.template.meta import did_you_mean
@@ -105,10 +105,12 @@ def parse_config(path: Path, table: dict) -> Config:
 
 
 class Project:
-    def __init__(self, config: Config, packs: list[Pack]):
+    def __init__(self, config: Config, packs: list[Pack], ruleset: RuleSet | None = None):
         self.config = config
         self.packs: tuple[Pack, ...] = tuple(packs)
         self._ruleset_cache: dict = {}
+        if ruleset is not None:
+            self._ruleset_cache[ruleset_key(self.packs, config.rules)] = ruleset
         known = {r.id for p in packs for r in p.rules} | {f"{p.id}/{r.id}" for p in packs for r in p.rules}
         from tmplstudio.policy.engine import ENGINE_RULES
 
@@ -134,15 +136,15 @@ class Project:
                 pack_files.append((entry, False))
             else:
                 raise InputError("policy folder or file does not exist", entry)
-        packs: list[Pack] = []
+        from tmplstudio.policy import cache
+
+        packs, ruleset = cache.load(pack_files, config.rules, lambda path, bundled: load_pack(path, bundled=bundled))
         seen: dict[str, str] = {}
-        for path, bundled in pack_files:
-            pack = load_pack(path, bundled=bundled)
+        for (path, _bundled), pack in zip(pack_files, packs):
             if pack.id in seen:
                 raise InputError(f"pack id '{pack.id}' is also used by {seen[pack.id]}", path)
             seen[pack.id] = str(path)
-            packs.append(pack)
-        return cls(config, packs)
+        return cls(config, packs, ruleset)
 
     @property
     def root(self) -> Path:

@@ -12,10 +12,8 @@ output format is byte-for-byte the same as with one process.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,6 +100,8 @@ def _evaluate_chunk(paths: list[str]) -> list[tuple[str, Any, Any]]:
 
 
 def _context():
+    import multiprocessing  # here, not at the top: a one-process run never pays for importing it
+
     methods = multiprocessing.get_all_start_methods()
     # fork shares the loaded packs and jieba's dictionary with the workers copy-on-write.
     return multiprocessing.get_context("fork" if "fork" in methods and sys.platform != "darwin" else "spawn")
@@ -120,6 +120,8 @@ def evaluate_files(project, files: list[Path], report, jobs: int = 1, policies: 
     project.evaluate('+++\nlocale = "zh-CN"\n+++\n上门', Path(files[0]).with_name("_warmup.j2"))
     _WORKER_PROJECT = project
     chunks = [[str(p) for p in files[i:i + chunk]] for i in range(0, len(files), chunk)]
+    from concurrent.futures import ProcessPoolExecutor
+
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_init_worker,
                                  initargs=(os.getcwd(), list(policies or []), no_bundled)) as pool:

@@ -118,12 +118,13 @@ def pack_applies(pack: Pack, meta: TemplateMeta) -> bool:
 
 
 class RuleSet:
-    """Rules with one phrase automaton and their compiled patterns, built once per project."""
+    """Rules with one phrase automaton and their patterns, built once per project (and kept
+    in the per-user cache, policy/cache.py). Patterns compile on first use: a Chinese template
+    never pays for the English packs' regexes."""
 
     def __init__(self, rules: list[Rule]):
         self.rules = rules
         self.index = PhraseIndex()
-        self.patterns: dict[str, Any] = {}
         self.local: dict[str, bool] = {}
         for i, rule in enumerate(rules):
             p = rule.params
@@ -139,13 +140,23 @@ class RuleSet:
                 for phrase in esc.near:
                     self.index.add(phrase, i, f"esc{k}")
             for pattern in p.get("patterns", []):
-                self.patterns[pattern] = compile_pattern(pattern)
                 self.local[pattern] = piece_local(pattern)
         self.index.build()
+        self._fresh()
+
+    def _fresh(self) -> None:
+        self.patterns = _Compiled()
         self._pattern_sets: dict[tuple[str, ...], int] = {}
         self._local_sets: dict[tuple[int, ...], dict] = {}
         self._piece_tables: dict[tuple[str, int], dict] = {}
         self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        return {"rules": self.rules, "index": self.index, "local": self.local}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._fresh()
 
     def local_patterns(self, rule_indices: tuple[int, ...]) -> dict[bool, tuple[tuple[str, ...], frozenset[str], int]]:
         """For matching on normalised (False) and original (True) text: the piece-local patterns
@@ -198,6 +209,23 @@ class RuleSet:
         compiled, bounded = self.patterns[pattern]
         found = compiled.finditer(text, timeout=REGEX_TIMEOUT) if bounded else compiled.finditer(text)
         return tuple((m.start(), m.end(), m.group(0)) for m in found)
+
+
+class _Compiled(dict):
+    """pattern -> (compiled, supports_timeout), compiled when first asked for."""
+
+    def __missing__(self, pattern: str):
+        compiled = self[pattern] = compile_pattern(pattern)
+        return compiled
+
+
+def build_ruleset(packs: Iterable[Pack], overrides: dict[str, str]) -> RuleSet:
+    """One rule set for every enabled rule of ``packs`` not turned off in the config."""
+    return RuleSet([r for p in packs for r in p.rules if r.enabled and overrides.get(r.id, overrides.get(r.key)) != "off"])
+
+
+def ruleset_key(packs: Iterable[Pack], overrides: dict[str, str]) -> tuple:
+    return tuple(id(p) for p in packs) + tuple(sorted(overrides.items()))
 
 
 class EvalContext:
@@ -720,11 +748,10 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
 
     # One automaton for every loaded pack, built once per project: a template's active rules
     # are a subset of it, so templates with different packs or conditions share it.
-    cache_key = tuple(id(p) for p in all_packs) + tuple(sorted(overrides.items()))
+    cache_key = ruleset_key(all_packs, overrides)
     ruleset = ruleset_cache.get(cache_key) if ruleset_cache is not None else None
     if ruleset is None:
-        ruleset = RuleSet([r for p in all_packs for r in p.rules
-                           if r.enabled and overrides.get(r.id, overrides.get(r.key)) != "off"])
+        ruleset = build_ruleset(all_packs, overrides)
         if ruleset_cache is not None:
             ruleset_cache[cache_key] = ruleset
     active_ids = {p.id for p in active_packs}
@@ -863,3 +890,14 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
         seen.add(key)
         out.append(f)
     return out
+
+
+def clear_caches() -> None:
+    """Forget what is remembered between evaluations in this process (scans, renderings,
+    paths, normalised pieces and words), as at a fresh start. For tests and benchmarks: the
+    per-user cache on disk and a project's own rule set are left alone."""
+    from tmplstudio.text import normalize, segment
+
+    sourcemap.forget()
+    normalize._normalize_piece.cache_clear()
+    segment.tokens.cache_clear()

@@ -177,7 +177,7 @@ def compile_pattern(pattern: str):
         else:
             if kind == "safe":
                 return std, False
-            return _ShortTextsOnStdlib(std, regex.compile(pattern, regex.V0 | regex.IGNORECASE)), True
+            return _ShortTextsOnStdlib(std, pattern), True
     return regex.compile(pattern, regex.V0 | regex.IGNORECASE), True
 
 
@@ -260,12 +260,22 @@ def piece_local(pattern: str) -> bool:
 class _ShortTextsOnStdlib:
     """A pattern with one unbounded quantifier: the fast stdlib engine on texts up to
     SHORT_TEXT characters (its worst case there is quadratic in a short text), the `regex`
-    module with its timeout on longer ones."""
+    module with its timeout on longer ones (compiled when first needed: texts are matched a
+    sentence at a time, so most runs never need it)."""
 
-    __slots__ = ("std", "rx", "pattern")
+    __slots__ = ("std", "_rx", "pattern")
 
-    def __init__(self, std, rx):
-        self.std, self.rx, self.pattern = std, rx, rx.pattern
+    def __init__(self, std, pattern: str):
+        self.std, self._rx, self.pattern = std, None, pattern
+
+    @property
+    def rx(self):
+        if self._rx is None:
+            try:
+                self._rx = regex.compile(self.pattern, regex.V0 | regex.IGNORECASE)
+            except regex.error:  # stdlib-only syntax: keep the stdlib engine (bounded by SHORT_TEXT's logic)
+                self._rx = _NoTimeout(self.std)
+        return self._rx
 
     def finditer(self, text: str, timeout: float | None = None):
         if len(text) <= SHORT_TEXT:
@@ -276,6 +286,19 @@ class _ShortTextsOnStdlib:
         if len(text) <= SHORT_TEXT:
             return self.std.search(text)
         return self.rx.search(text, timeout=timeout)
+
+
+class _NoTimeout:
+    __slots__ = ("std",)
+
+    def __init__(self, std):
+        self.std = std
+
+    def finditer(self, text: str, timeout: float | None = None):
+        return self.std.finditer(text)
+
+    def search(self, text: str, timeout: float | None = None):
+        return self.std.search(text)
 
 
 def pattern_problem(pattern: str) -> str | None:

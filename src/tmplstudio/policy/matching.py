@@ -69,6 +69,13 @@ class PhraseIndex:
         self._automata.pop(family, None)
         return norm
 
+    def __getstate__(self) -> dict:
+        return {"_owners": self._owners, "_automata": self._automata, "by_piece": self.by_piece}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._scan_piece = lru_cache(maxsize=8192)(self._scan_text)
+
     def build(self) -> None:
         ends = set(normalize_phrase(PIECE_END))
         self.by_piece = not any(c in ends for owners in self._owners.values() for phrase in owners for c in phrase.rstrip("".join(ends)))

@@ -131,6 +131,14 @@ _RECENT_LOCK = threading.Lock()
 _TAG_CHARS = set("{}%#\r")
 
 
+def forget() -> None:
+    """Drop every remembered skeleton and scan (see policy.engine.clear_caches)."""
+    with _RECENT_LOCK:
+        _RECENT.clear()
+    with _SKELETONS.lock:
+        _SKELETONS.items.clear()
+
+
 def _remember(key: str, result: Scan) -> None:
     with _RECENT_LOCK:
         scans = _RECENT.pop(key, [])  # re-inserted last: the dict's order is least recent first

@@ -3,15 +3,28 @@
 We use rjieba (the Rust port of jieba, same dictionary): it loads in ~0.15 s and cuts 300
 characters in ~30 us, which keeps boundary checks inside the per-keystroke budget. The
 dictionary loads on first use, never at import.
+
+Loading it is still the largest single cost of a cold ``tmplstudio validate``, while the
+sentences it is asked about are mostly the same from one run to the next. So the words of
+each text cut are kept in the per-user cache (tmplstudio/usercache.py, keyed on the installed
+rjieba) and a run that meets only known sentences never loads the dictionary.
 """
 
 from __future__ import annotations
 
+import atexit
+import hashlib
+import importlib.util
+import os
 import threading
 from functools import lru_cache
 
+from tmplstudio import usercache
+
 _lock = threading.Lock()
 _tokenizer = None
+MAX_KEPT = 5000        # texts kept on disk (the most recently cut ones)
+MAX_KEPT_CHARS = 400   # longer texts are not worth keeping
 
 
 def _get():
@@ -33,4 +46,56 @@ def warm_up() -> None:
 @lru_cache(maxsize=8192)
 def tokens(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) code-point spans of jieba's words in ``text``."""
-    return tuple((start, end) for _word, start, end in _get().tokenize(text))
+    kept = _kept()
+    found = kept.get(text)
+    if found is not None:
+        return found
+    found = tuple((start, end) for _word, start, end in _get().tokenize(text))
+    if _path is not None and len(text) <= MAX_KEPT_CHARS:
+        if not _new:
+            atexit.register(_save)
+        _new[text] = found
+    return found
+
+
+_path = None                                   # the cache file, once known
+_known: dict[str, tuple[tuple[int, int], ...]] | None = None
+_new: dict[str, tuple[tuple[int, int], ...]] = {}
+
+
+def _kept() -> dict:
+    global _known, _path
+    if _known is None:
+        with _lock:
+            if _known is None:
+                folder = usercache.cache_dir("words")
+                stamp = _rjieba_stamp() if folder is not None else None
+                if stamp is not None:
+                    _path = folder / f"{hashlib.sha256(stamp.encode()).hexdigest()[:32]}.pickle"
+                    loaded = usercache.read(_path)
+                    _known = loaded if isinstance(loaded, dict) else {}
+                else:
+                    _known = {}
+    return _known
+
+
+def _rjieba_stamp() -> str | None:
+    try:
+        origin = importlib.util.find_spec("rjieba").origin
+        return f"{usercache.file_stamp(origin)}|{usercache.file_stamp(os.path.dirname(origin))}"
+    except (OSError, AttributeError, ImportError, ValueError):
+        return None
+
+
+def _save() -> None:
+    if _path is None or not _new:
+        return
+    merged = usercache.read(_path)  # another process may have added texts meanwhile
+    merged = merged if isinstance(merged, dict) else {}
+    for text in _new:
+        merged.pop(text, None)
+    merged.update(_new)
+    if len(merged) > MAX_KEPT:
+        merged = dict(list(merged.items())[-MAX_KEPT:])
+    usercache.write(_path, merged, keep=2)
+    _new.clear()
