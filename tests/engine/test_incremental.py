@@ -1,0 +1,151 @@
+"""What the engine remembers between evaluations never changes what it reports.
+
+Typing reuses the last scan, rendering and paths, and texts are normalised and matched a
+sentence piece at a time with each piece's results cached (docs/performance.md). Each shortcut
+is checked here against the from-scratch computation it replaces.
+"""
+
+from __future__ import annotations
+
+import random
+import tomllib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tmplstudio.policy.engine import clear_caches
+from tmplstudio.policy.loader import compile_pattern, piece_local
+from tmplstudio.project import Project, bundled_pack_dir
+from tmplstudio.render import sourcemap
+from tmplstudio.text.normalize import Normalized, normalize, pieces
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = sorted((ROOT / "templates").glob("*.j2"))
+
+
+def _whole(text: str) -> Normalized:
+    """Normalisation of the whole text at once (no pieces, no cache)."""
+    from tmplstudio.text.normalize import _normalize
+
+    return _normalize(text)
+
+
+ALPHABET = st.sampled_from(list("上门催收线户你好。？?；;！!，,\n\t .-_*·/0134579@$aArRsStT國際ＡＢ\u200b😀") + ["{{ x }}", "。\n\n", "a r r e s t"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(ALPHABET, max_size=60).map("".join))
+def test_piecewise_normalisation_equals_whole_text(text):
+    got, want = normalize(text), _whole(text)
+    assert got.text == want.text
+    assert list(got.starts) == list(want.starts) and list(got.ends) == list(want.ends)
+    assert "".join(p for _at, p in got.pieces) == got.text or not got.pieces
+    assert "".join(pieces(text)) == text
+
+
+def _corpus_texts() -> list[str]:
+    texts = []
+    for path in [*(ROOT / "tests" / "corpus").glob("*.toml"), *(ROOT / "tests" / "corpus" / "blind").glob("*.toml")]:
+        texts += [m["text"] for m in tomllib.loads(path.read_text(encoding="utf-8"))["message"]]
+    return texts
+
+
+def _pack_patterns() -> list[str]:
+    found: set[str] = set()
+    for path in bundled_pack_dir().glob("*.toml"):
+        for rule in tomllib.loads(path.read_text(encoding="utf-8")).get("rules", []):
+            found.update(rule.get("patterns", []))
+    return sorted(found)
+
+
+def _matches(pattern: str, text: str) -> list[tuple[int, int]]:
+    compiled, _bounded = compile_pattern(pattern)
+    return [(m.start(), m.end()) for m in compiled.finditer(text)]
+
+
+def test_piece_local_patterns_find_the_same_matches_piece_by_piece():
+    """Every bundled pattern the engine matches per piece, on every corpus message (normalised
+    and original), finds exactly what it finds on the whole text."""
+    texts = _corpus_texts()
+    local = [p for p in _pack_patterns() if piece_local(p)]
+    assert len(texts) > 800 and len(local) > 40
+    for text in texts:
+        for variant in (normalize(text).text, text):
+            parts, at = [], 0
+            for piece in pieces(variant):
+                parts.append((at, piece))
+                at += len(piece)
+            for pattern in local:
+                by_piece = [(s + at, e + at) for at, piece in parts for s, e in _matches(pattern, piece)]
+                assert by_piece == _matches(pattern, variant), (pattern, variant)
+
+
+@pytest.mark.parametrize("pattern, local", [
+    (r"\d{4}", True), (r"(?<![a-z])app(?![a-z])", True), (r"[^，。！？；,!?;\n]{0,8}?x", True),
+    (r"^\s*【", False), (r"\]\s*$", False), (r"(?<=】[\s\S]*)】", False), (r"a.b", False),
+    (r"[^a]", False), (r"x。", False), (r"\W", False), (r"[^，,!?\n]x", False),
+])
+def test_piece_locality_is_decided_conservatively(pattern, local):
+    assert piece_local(pattern) is local
+
+
+def _scan_facts(sc: sourcemap.Scan):
+    return (sc.data, [(v.start, v.end, v.names, v.filters) for v in sc.vars], sc.blocks, sc.comments, sc.order,
+            sc.syntax_error, sc.tree is None)
+
+
+def test_rescanning_after_an_edit_equals_lexing_again():
+    rng = random.Random(7)
+    bodies = [p.read_text(encoding="utf-8").split("+++\n", 2)[-1] for p in TEMPLATES] + [
+        "a {%- if x -%}  b  {%- endif -%} c{{ y }}d {# c #} e", "{{ a }}x{{ b }}\n{% for i in l %} {{ i }} {% endfor %}tail\n"]
+    alphabet = list("ab 上门\n\t-{}%#。?") + ["{{ z }}", "{%", "%}", "-%}", "{%-"]
+    for trial in range(300):
+        body = rng.choice(bodies)
+        key = f"doc{trial}"
+        sourcemap.scan(body, 5, key=key)
+        for _ in range(12):
+            i = rng.randint(0, len(body))
+            j = min(len(body), i + rng.choice([0, 0, 1, 2]))
+            body = body[:i] + "".join(rng.choice(alphabet) for _ in range(rng.choice([0, 1, 1, 2]))) + body[j:]
+            assert _scan_facts(sourcemap.scan(body, 5, key=key)) == _scan_facts(sourcemap.scan(body, 5)), repr(body)
+
+
+def _report(ev) -> tuple:
+    findings = [(f.rule, f.pack, f.severity.value, f.start, f.end, f.sample, f.message, f.path, f.suppressed, f.file)
+                for f in ev.findings]
+    renders = {k: (r.text, r.error, sorted((s.start, s.end, s.rule) for s in r.spans)) for k, r in ev.renders.items()}
+    return findings, renders
+
+
+def test_typing_reports_what_a_fresh_start_reports():
+    """Random keystrokes in the bundled templates (literal text, tags, whitespace control):
+    after each one the warm engine's findings and previews equal a cold engine's."""
+    rng = random.Random(11)
+    warm = Project.discover(ROOT)
+    typed = list("好的上门催收家人 。,？\n") + ["{{ name }}", "{%", "%}", "联系您的家人", "Reply STOP"]
+    for path in TEMPLATES:
+        text = path.read_text(encoding="utf-8")
+        body_at = text.index("+++\n", 4) + 4 if text.startswith("+++") else 0
+        warm.evaluate(text, path)
+        for _ in range(6):
+            i = rng.randint(body_at, len(text))
+            j = min(len(text), i + rng.choice([0, 0, 1, 3]))
+            text = text[:i] + rng.choice(typed) + text[j:]
+            got = _report(warm.evaluate(text, path))
+            clear_caches()
+            want = _report(Project.discover(ROOT).evaluate(text, path))
+            assert got == want, (path.name, text)
+
+
+def test_renderings_are_not_replayed_where_output_can_differ():
+    for body, replayable in [("{{ a }}b{% if c %}d{% endif %}", True), ("{{ [1, 2] | random }}x", False),
+                             ("{% set s %}lit{% endset %}{{ s | upper }}", False), ("{{ lipsum(1) }}", False),
+                             ("{% macro m() %}x{% endmacro %}{{ m() }}", False)]:
+        sc = sourcemap.scan(body, 0)
+        compiled = sourcemap.compile_traced(sc)
+        try:
+            sourcemap.render_traced(sc, compiled, {"a": 1, "c": True})
+        except Exception:  # noqa: BLE001 - lipsum is not even offered by the sandbox
+            pass
+        assert bool(sc.skeleton.traces) is replayable, body
