@@ -149,7 +149,17 @@ class RuleSet:
         self._pattern_sets: dict[tuple[str, ...], int] = {}
         self._local_sets: dict[tuple[int, ...], dict] = {}
         self._piece_tables: dict[tuple[str, int], dict] = {}
+        self.unit_spans: dict[tuple, dict[int, list]] = {}
         self._lock = threading.Lock()
+
+    def remember_unit(self, key: tuple) -> dict[int, list]:
+        """A new (first in, first out) entry of text-rule spans for one literal text."""
+        memo: dict[int, list] = {}
+        with self._lock:
+            self.unit_spans[key] = memo
+            while len(self.unit_spans) > 4096:
+                del self.unit_spans[next(iter(self.unit_spans))]
+        return memo
 
     def __getstate__(self) -> dict:
         return {"rules": self.rules, "index": self.index, "local": self.local}
@@ -246,6 +256,7 @@ class EvalContext:
         self.scans: list[sourcemap.Scan] = [scan]
         self._required_units: list[Unit] | None = None
         self._creditors = [n for n in template.meta.creditor_name]
+        self._creditor_key = tuple(self._creditors)
         self._piece_matches: dict[tuple[int, bool], dict[str, list | None]] = {}
         self._local: dict[bool, tuple[tuple[str, ...], frozenset[str], int]] = {}
         self.set_patterns(())
@@ -274,6 +285,33 @@ class EvalContext:
                         found.add((-1, "creditor"), Occurrence(start, start + len(n), n))
                         start = text.find(n, start + 1)
         return found
+
+    def text_spans(self, i: int, rule: Rule, unit: Unit) -> list[tuple[int, int]]:
+        """Spans where a text rule (phrases, near, pattern) hits a unit.
+
+        A literal text (not a rendering, whose hits depend on which characters came from
+        values) gives the same spans whenever it is the same text: the windows around a
+        template's branches stay the same while the author types elsewhere, so their spans are
+        remembered per text (with the creditor names that exempt text, and never after a
+        pattern ran out of time)."""
+        check = TEXT_KINDS[rule.kind]
+        if rule.kind == "phrases" and not self.occurrences(unit).has((i, "hit")):
+            return []  # the usual case, settled without a call: none of its phrases occurs here
+        if rule.kind == "near" and not self.occurrences(unit).has((i, "g0")):
+            return []
+        if unit.is_render:
+            return check(i, rule, unit, self)
+        key = (unit.raw, self._creditor_key)
+        memo = self.ruleset.unit_spans.get(key)
+        if memo is None:
+            memo = self.ruleset.remember_unit(key)
+        spans = memo.get(i)
+        if spans is None:
+            timeouts = len(self.timeouts)
+            spans = check(i, rule, unit, self)
+            if len(self.timeouts) == timeouts:
+                memo[i] = spans
+        return spans
 
     def required_path_units(self) -> list[Unit]:
         """One unit per distinct path, {{ }} filled with the first sample's value where simple."""
@@ -812,13 +850,13 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
         return " and ".join(conds) if conds else None
 
     hits: list[Hit] = []
+    text_units = [source_unit, *partial_units, *subject_units, *sample_units, *walk_units]
     for i, rule in active:
         if rule.kind in TEXT_KINDS:
-            check = TEXT_KINDS[rule.kind]
             source_spans: set[tuple[int, int, int]] = set()
-            for unit in [source_unit, *partial_units, *subject_units, *sample_units, *walk_units]:
-                raw_spans = rule.kind == "pattern" and rule.params.get("match_on") == "original"
-                for ns, ne in check(i, rule, unit, ctx):
+            raw_spans = rule.kind == "pattern" and rule.params.get("match_on") == "original"
+            for unit in text_units:
+                for ns, ne in ctx.text_spans(i, rule, unit):
                     rs, re_ = (ns, ne) if raw_spans else unit.raw_span(ns, ne)
                     s, e, literal = unit.source_span_raw(rs, re_)
                     file = unit.file_at(rs)

@@ -146,6 +146,10 @@ class Found:
         self._done[key] = out
         return out
 
+    def has(self, key: tuple[int, str]) -> bool:
+        """Could ``get(key)`` return anything (before the ``keep`` filter)?"""
+        return key in self._keys or key in self._done
+
     def add(self, key: tuple[int, str], occ: Occurrence) -> None:
         self.get(key)
         self._done.setdefault(key, []).append(occ)
