@@ -156,6 +156,11 @@ def _stdlib_class(pattern: str) -> str:
     return "short" if unbounded else "safe"
 
 
+# `regex` features whose cost the backtracking analysis above does not see: recursion and
+# fuzzy matching always keep the timeout.
+_REGEX_ONLY_RISKY = re.compile(r"\(\?(?:R|&|P>|[+-]?[0-9])|\{[^}]*\b[eids]\s*[<=]")
+
+
 @lru_cache(maxsize=4096)
 def compile_pattern(pattern: str):
     """Compile a policy regex for matching on normalised (lower-case) text.
@@ -171,14 +176,50 @@ def compile_pattern(pattern: str):
     kind = _stdlib_class(pattern)
     if kind != "unsafe":
         try:
-            std = re.compile(pattern, re.IGNORECASE)
+            fast = re.compile(pattern, re.IGNORECASE)
         except re.error:
-            pass  # syntax only `regex` knows (\p{Han}, set operations)
-        else:
+            # Syntax only `regex` knows (variable-width lookbehind, \p{Han}): its backtracking
+            # is bounded the same way, so it needs no timeout where the stdlib would not.
+            try:
+                fast = None if _REGEX_ONLY_RISKY.search(pattern) else _NoTimeout(regex.compile(pattern, regex.V0 | regex.IGNORECASE))
+            except regex.error:
+                fast = None
+        if fast is not None:
+            if _anchored_at_start(pattern):
+                fast = _AtStart(fast)
             if kind == "safe":
-                return std, False
-            return _ShortTextsOnStdlib(std, pattern), True
+                return fast, False
+            return _ShortTextsOnStdlib(fast, pattern), True
     return regex.compile(pattern, regex.V0 | regex.IGNORECASE), True
+
+
+def _anchored_at_start(pattern: str) -> bool:
+    """Does every match start at the text's start (a leading ^ or \\A, not multi-line)?"""
+    from re import _constants as c, _parser
+
+    try:
+        tree = _parser.parse(pattern, re.IGNORECASE)
+    except Exception:  # noqa: BLE001 - `regex`-only syntax
+        return False
+    return (len(tree) > 0 and tree[0][0] is c.AT and tree[0][1] in (c.AT_BEGINNING, c.AT_BEGINNING_STRING)
+            and not tree.state.flags & re.MULTILINE)
+
+
+class _AtStart:
+    """A pattern anchored at the start can only match there: one attempt instead of one at
+    every position of the text."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def finditer(self, text: str, timeout: float | None = None):
+        m = self.inner.match(text)
+        return iter(() if m is None else (m,))
+
+    def match(self, text: str):
+        return self.inner.match(text)
 
 
 @lru_cache(maxsize=4096)
@@ -273,7 +314,7 @@ class _ShortTextsOnStdlib:
         if self._rx is None:
             try:
                 self._rx = regex.compile(self.pattern, regex.V0 | regex.IGNORECASE)
-            except regex.error:  # stdlib-only syntax: keep the stdlib engine (bounded by SHORT_TEXT's logic)
+            except regex.error:  # stdlib-only syntax: keep the fast engine
                 self._rx = _NoTimeout(self.std)
         return self._rx
 
@@ -282,23 +323,20 @@ class _ShortTextsOnStdlib:
             return self.std.finditer(text)
         return self.rx.finditer(text, timeout=timeout)
 
-    def search(self, text: str, timeout: float | None = None):
-        if len(text) <= SHORT_TEXT:
-            return self.std.search(text)
-        return self.rx.search(text, timeout=timeout)
-
 
 class _NoTimeout:
-    __slots__ = ("std",)
+    """A compiled pattern called without a time limit, whatever the caller offers."""
 
-    def __init__(self, std):
-        self.std = std
+    __slots__ = ("inner",)
+
+    def __init__(self, inner):
+        self.inner = inner
 
     def finditer(self, text: str, timeout: float | None = None):
-        return self.std.finditer(text)
+        return self.inner.finditer(text)
 
-    def search(self, text: str, timeout: float | None = None):
-        return self.std.search(text)
+    def match(self, text: str):
+        return self.inner.match(text)
 
 
 def pattern_problem(pattern: str) -> str | None:
