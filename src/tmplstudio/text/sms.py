@@ -37,12 +37,15 @@ def _segments(units: int, single: int, multi: int) -> int:
     return -(-units // multi)
 
 
+_GSM_ALL = frozenset(GSM_BASIC | GSM_EXTENDED)
+
+
 def gsm_stats(text: str) -> SmsStats:
     """International counting: GSM-7 160/153 unless one character forces UCS-2 (70/67)."""
-    if all(is_gsm(c) for c in text):
-        units = sum(2 if c in GSM_EXTENDED else 1 for c in text)
+    if _GSM_ALL.issuperset(text):
+        units = len(text) + sum(text.count(c) for c in GSM_EXTENDED)
         return SmsStats(len(text), "GSM-7", units, _segments(units, 160, 153))
-    units = sum(2 if ord(c) > 0xFFFF else 1 for c in text)
+    units = len(text.encode("utf-16-le", "surrogatepass")) // 2  # characters beyond U+FFFF take two
     return SmsStats(len(text), "UCS-2", units, _segments(units, 70, 67))
 
 
