@@ -167,11 +167,23 @@ class TextFacts:
 
     def _token_at(self, index: int) -> tuple[int, int] | None:
         """The jieba word containing character ``index``."""
+        pieces = self.norm.pieces
+        if pieces:  # jieba never joins characters across sentence punctuation: ask the piece
+            if self._tokens is None:
+                self._tokens = ()
+                self._token_starts = [at for at, _p in pieces]
+            k = bisect.bisect_right(self._token_starts, index) - 1
+            if k < 0:
+                return None
+            at, piece = pieces[k]
+            words = tokens(piece)
+            j = bisect.bisect_right(words, (index - at, float("inf"))) - 1
+            if j < 0:
+                return None
+            s, e = words[j]
+            return (s + at, e + at) if s <= index - at < e else None
         if self._tokens is None:
-            if self.norm.pieces:  # jieba never joins characters across sentence punctuation
-                self._tokens = tuple((s + at, e + at) for at, piece in self.norm.pieces for s, e in tokens(piece))
-            else:
-                self._tokens = tokens(self.text)
+            self._tokens = tokens(self.text)
             self._token_starts = [s for s, _e in self._tokens]
         k = bisect.bisect_right(self._token_starts, index) - 1
         if k < 0:

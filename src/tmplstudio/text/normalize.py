@@ -95,7 +95,8 @@ def _is_separator(ch: str) -> bool:
 # a r r e s t, a.r.r.e.s.t. The separator must stay the same so a neighbouring one-letter
 # word is not glued on ("A l-a-w-s-u-i-t" is "a lawsuit", not "alawsuit").
 _SPACED_LATIN = re.compile(r"(?<![a-z0-9])[a-z](?P<sep>[ .\-_*·/])[a-z](?:(?P=sep)[a-z]){1,}(?![a-z0-9])")
-# Once a text spaces words out, two-letter words (b e, i s) are spaced out too.
+# Once a sentence spaces words out, its two-letter words (b e, i s) are spaced out too. (Texts
+# are normalised a sentence piece at a time, see ``normalize``: the sentence is the scope.)
 _SPACED_PAIR = re.compile(r"(?<![a-z0-9])(?<![a-z0-9][ .\-_*·/])[a-z][ .\-_*·/][a-z](?![a-z0-9])(?![ .\-_*·/][a-z0-9])")
 
 
