@@ -329,9 +329,14 @@ def check_variables(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
                                 message=f"sample '{s}' has no value for '{name}'"))
     view = ctx.literal_view
     text = view.text
-    placeholder_idx = [k for k, ch in enumerate(text) if ch == PLACEHOLDER]
+    placeholder_idx = []
+    k = text.find(PLACEHOLDER)
+    while k >= 0:
+        placeholder_idx.append(k)
+        k = text.find(PLACEHOLDER, k + 1)
     if "edges" in checks and placeholder_idx:
-        content = [k for k, ch in enumerate(text) if not ch.isspace()]
+        stripped = text.strip()
+        content = (len(text) - len(text.lstrip()), len(text.rstrip()) - 1) if stripped else ()
         if content:
             for k, where in ((content[0], "first"), (content[-1], "last")):
                 if text[k] == PLACEHOLDER:

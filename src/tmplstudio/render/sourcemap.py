@@ -420,8 +420,23 @@ def _filters(expr: nodes.Node):
     yield from expr.find_all(nodes.Filter)
 
 
+_UNMASKED: "dict[tuple[int, frozenset[str]], tuple[nodes.Node, list[str]]]" = {}
+
+
 def unmasked_names(expr: nodes.Node, mask_filters: set[str]) -> list[str]:
     """Variable names in ``expr`` that are not under one of ``mask_filters``."""
+    key = (id(expr), frozenset(mask_filters))
+    known = _UNMASKED.get(key)
+    if known is not None and known[0] is expr:  # the node itself is kept, so its id is not reused
+        return known[1]
+    out = _unmasked_names(expr, mask_filters)
+    if len(_UNMASKED) > 4096:
+        _UNMASKED.clear()
+    _UNMASKED[key] = (expr, out)
+    return out
+
+
+def _unmasked_names(expr: nodes.Node, mask_filters: set[str]) -> list[str]:
     out: list[str] = []
 
     def walk(node: nodes.Node, masked: bool) -> None:
