@@ -295,10 +295,6 @@ class EvalContext:
         remembered per text (with the creditor names that exempt text, and never after a
         pattern ran out of time)."""
         check = TEXT_KINDS[rule.kind]
-        if rule.kind == "phrases" and not self.occurrences(unit).has((i, "hit")):
-            return []  # the usual case, settled without a call: none of its phrases occurs here
-        if rule.kind == "near" and not self.occurrences(unit).has((i, "g0")):
-            return []
         if unit.is_render:
             return check(i, rule, unit, self)
         key = (unit.raw, self._creditor_key)
@@ -851,11 +847,15 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
 
     hits: list[Hit] = []
     text_units = [source_unit, *partial_units, *subject_units, *sample_units, *walk_units]
+    unit_candidates = [(u, ctx.occurrences(u).candidates) for u in text_units]
     for i, rule in active:
         if rule.kind in TEXT_KINDS:
             source_spans: set[tuple[int, int, int]] = set()
             raw_spans = rule.kind == "pattern" and rule.params.get("match_on") == "original"
-            for unit in text_units:
+            needs_phrase = rule.kind != "pattern"
+            for unit, candidates in unit_candidates:
+                if needs_phrase and i not in candidates:
+                    continue  # the usual case, settled without a call: none of its phrases occurs here
                 for ns, ne in ctx.text_spans(i, rule, unit):
                     rs, re_ = (ns, ne) if raw_spans else unit.raw_span(ns, ne)
                     s, e, literal = unit.source_span_raw(rs, re_)

@@ -57,7 +57,7 @@ class PhraseIndex:
         # Texts are scanned piece by piece (see text/normalize.py) with each piece's
         # occurrences cached, unless a phrase runs across the punctuation pieces end with.
         self.by_piece = True
-        self._scan_piece = lru_cache(maxsize=8192)(self._scan_text)
+        self._caches()
 
     def add(self, phrase: str, owner: int, role: str) -> str:
         prefix = phrase.endswith("*")
@@ -74,12 +74,17 @@ class PhraseIndex:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self._caches()
+
+    def _caches(self) -> None:
         self._scan_piece = lru_cache(maxsize=8192)(self._scan_text)
+        self._piece_owners = lru_cache(maxsize=8192)(self._owners_of_piece)
 
     def build(self) -> None:
         ends = set(normalize_phrase(PIECE_END))
         self.by_piece = not any(c in ends for owners in self._owners.values() for phrase in owners for c in phrase.rstrip("".join(ends)))
         self._scan_piece.cache_clear()
+        self._piece_owners.cache_clear()
         for family, owners in self._owners.items():
             automaton = ahocorasick.Automaton()
             for phrase in owners:
@@ -93,8 +98,14 @@ class PhraseIndex:
 
         ``keep(occurrence)`` filters the occurrences of ``hit`` roles."""
         if not norm.pieces or not self.by_piece:
-            return Found([(0, self._scan_text(norm.text, family))], keep)
-        return Found([(at, self._scan_piece(piece, family)) for at, piece in norm.pieces], keep)
+            found = self._scan_text(norm.text, family)
+            return Found([(0, found)], keep, _rule_owners(found))
+        parts = [(at, self._scan_piece(piece, family)) for at, piece in norm.pieces]
+        owners = [self._piece_owners(piece, family) for _at, piece in norm.pieces]
+        return Found(parts, keep, frozenset().union(*owners))
+
+    def _owners_of_piece(self, piece: str, family: str) -> frozenset[int]:
+        return _rule_owners(self._scan_piece(piece, family))
 
     def scan(self, text: str, family: str = "text") -> dict[tuple[int, str], list[Occurrence]]:
         """Occurrences per (owner, role), before boundary checks."""
@@ -115,6 +126,11 @@ class PhraseIndex:
         return found
 
 
+def _rule_owners(found: dict) -> frozenset[int]:
+    """Rules that may hit a text: those with a phrase (or a first near group) in it."""
+    return frozenset(owner for owner, role in found if role == "hit" or role == "g0")
+
+
 class Found:
     """Occurrences per (owner, role) of one text, assembled from its pieces on first request.
 
@@ -122,10 +138,11 @@ class Found:
     phrases...) of which a check asks for a few; only those are shifted into place.
     """
 
-    __slots__ = ("_parts", "_keys", "_done", "_keep")
+    __slots__ = ("_parts", "_keys", "_done", "_keep", "candidates")
 
-    def __init__(self, parts: list[tuple[int, dict]], keep=None):
+    def __init__(self, parts: list[tuple[int, dict]], keep=None, candidates: frozenset[int] = frozenset()):
         self._parts = parts
+        self.candidates = candidates  # rules with a phrase or first near group here
         self._keys = set().union(*(d.keys() for _at, d in parts)) if len(parts) > 1 else parts[0][1].keys()
         self._done: dict[tuple[int, str], list[Occurrence]] = {}
         self._keep = keep
@@ -145,10 +162,6 @@ class Found:
             out = [o for o in out if self._keep(o)]
         self._done[key] = out
         return out
-
-    def has(self, key: tuple[int, str]) -> bool:
-        """Could ``get(key)`` return anything (before the ``keep`` filter)?"""
-        return key in self._keys or key in self._done
 
     def add(self, key: tuple[int, str], occ: Occurrence) -> None:
         self.get(key)
