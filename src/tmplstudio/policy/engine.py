@@ -21,7 +21,7 @@ from tmplstudio.render.paths import PathSet, enumerate_paths
 from tmplstudio.render.sandbox import describe_error
 from tmplstudio.template.meta import TemplateMeta, did_you_mean
 from tmplstudio.template.source import Template, parse_template
-from tmplstudio.text.normalize import pieces
+from tmplstudio.text.normalize import PIECES_KEPT, pieces
 from tmplstudio.text.sms import SmsStats, sms_stats
 
 ENGINE_PACK = "tmplstudio"
@@ -157,7 +157,7 @@ class RuleSet:
         memo: dict[int, list] = {}
         with self._lock:
             self.unit_spans[key] = memo
-            while len(self.unit_spans) > 4096:
+            while len(self.unit_spans) > PIECES_KEPT:
                 del self.unit_spans[next(iter(self.unit_spans))]
         return memo
 
@@ -208,7 +208,7 @@ class RuleSet:
         if clean:
             with self._lock:
                 self._piece_tables[key] = table
-                while len(self._piece_tables) > 8192:
+                while len(self._piece_tables) > PIECES_KEPT:
                     del self._piece_tables[next(iter(self._piece_tables))]
         return table
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from tmplstudio.text.normalize import PIECE_END, Normalized, is_han, normalize_phrase
+from tmplstudio.text.normalize import PIECE_END, PIECES_KEPT, Normalized, is_han, normalize_phrase
 from tmplstudio.text.segment import tokens
 
 SENTENCE_END = set("。!?;\n")
@@ -77,8 +77,8 @@ class PhraseIndex:
         self._caches()
 
     def _caches(self) -> None:
-        self._scan_piece = lru_cache(maxsize=8192)(self._scan_text)
-        self._piece_owners = lru_cache(maxsize=8192)(self._owners_of_piece)
+        self._scan_piece = lru_cache(maxsize=PIECES_KEPT)(self._scan_text)
+        self._piece_owners = lru_cache(maxsize=PIECES_KEPT)(self._owners_of_piece)
 
     def build(self) -> None:
         ends = set(normalize_phrase(PIECE_END))

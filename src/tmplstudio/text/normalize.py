@@ -189,6 +189,9 @@ def _learn(chars: set[str]) -> None:
 # sentence repeated across samples and templates, come from the cache, and so do their
 # phrase occurrences, word boundaries and pattern matches (policy/engine.py).
 PIECE_END = "。？?；;"
+# Pieces (and what is derived from them) kept in memory: a template has a few dozen, an editing
+# session a few hundred; a run over 10,000 templates stays within its memory budget.
+PIECES_KEPT = 2048
 _PIECE = re.compile(r"[^。？?；;]*[。？?；;]+|[^。？?；;]+")
 
 
@@ -229,7 +232,7 @@ def normalize(text: str) -> Normalized:
     return Normalized(text, folded, starts, ends, tuple(spans))
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=PIECES_KEPT)
 def _normalize_piece(piece: str) -> Normalized:
     return _normalize(piece)
 

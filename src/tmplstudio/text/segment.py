@@ -43,7 +43,7 @@ def warm_up() -> None:
     _get().cut("预热")
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def tokens(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) code-point spans of jieba's words in ``text``."""
     kept = _kept()
@@ -55,6 +55,8 @@ def tokens(text: str) -> tuple[tuple[int, int], ...]:
         if not _new:
             atexit.register(_save)
         _new[text] = found
+        if len(_new) > MAX_KEPT:  # only the most recent are written back
+            del _new[next(iter(_new))]
     return found
 
 
