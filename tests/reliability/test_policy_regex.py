@@ -79,3 +79,16 @@ def test_one_unbounded_quantifier_uses_stdlib_only_on_short_texts():
     long_text = "see https://example.com now " + " " * 5_000
     long = [m.group(0) for m in compiled.finditer(long_text, timeout=0.5)]
     assert short == long == ["https://example.com"]
+
+
+def test_a_runaway_pattern_times_out_once_per_template_not_once_per_sentence():
+    """Texts are matched a sentence piece at a time; a pattern that runs out of time on the
+    first piece is not tried on the other nineteen (which would take 20 timeouts)."""
+    pack = _pack(r"(?:\d|\d\d)*-\d")
+    body = ("编号" + "1" * 40 + "-。") * 20
+    for _ in range(2):
+        start = time.perf_counter()
+        ev = evaluate(f'+++\nlocale = "zh-CN"\n+++\n{body}\n', "t.j2", [pack])
+        elapsed = time.perf_counter() - start
+        assert [f.rule for f in ev.findings if f.rule == "policy-timeout"] == ["policy-timeout"]
+        assert elapsed < 1.5, f"{elapsed:.2f} s: the pattern was retried on every sentence"

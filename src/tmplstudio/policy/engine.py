@@ -187,9 +187,10 @@ class RuleSet:
         with self._lock:
             return self._pattern_sets.setdefault(patterns, len(self._pattern_sets))
 
-    def piece_table(self, piece: str, set_id: int, patterns: tuple[str, ...]) -> dict[str, tuple | None]:
+    def piece_table(self, piece: str, set_id: int, patterns: tuple[str, ...], timed_out: set[str]) -> dict[str, tuple | None]:
         """The matches of every pattern in a set that matches ``piece`` at all (None: it timed
-        out). Cached per piece unless something timed out, which may be the machine's load."""
+        out, now or earlier in this evaluation: ``timed_out``, which this adds to). Cached per
+        piece unless something timed out, which may be the machine's load."""
         key = (piece, set_id)
         table = self._piece_tables.get(key)  # a dict read needs no lock; eviction is first in, first out
         if table is not None:
@@ -197,9 +198,14 @@ class RuleSet:
         table = {}
         clean = True
         for pattern in patterns:
+            if pattern in timed_out:  # a runaway pattern costs one timeout per evaluation, not one per piece
+                table[pattern] = None
+                clean = False
+                continue
             try:
                 found = self.find_all(pattern, piece)
             except TimeoutError:
+                timed_out.add(pattern)
                 table[pattern] = None
                 clean = False
                 continue
@@ -258,6 +264,7 @@ class EvalContext:
         self._creditors = [n for n in template.meta.creditor_name]
         self._creditor_key = tuple(self._creditors)
         self._piece_matches: dict[tuple[int, bool], dict[str, list | None]] = {}
+        self._timed_out: set[str] = set()  # patterns that ran out of time on a piece of this template
         self._local: dict[bool, tuple[tuple[str, ...], frozenset[str], int]] = {}
         self.set_patterns(())
 
@@ -339,7 +346,7 @@ class EvalContext:
             else:
                 parts = unit.norm.pieces or [(0, unit.norm.text)]
             for at, piece in parts:
-                for pat, found in self.ruleset.piece_table(piece, set_id, local).items():
+                for pat, found in self.ruleset.piece_table(piece, set_id, local, self._timed_out).items():
                     if found is None or merged.get(pat, ()) is None:
                         merged[pat] = None
                     elif at:
