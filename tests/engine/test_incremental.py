@@ -112,7 +112,8 @@ def _scan_facts(sc: sourcemap.Scan):
 def test_rescanning_after_an_edit_equals_lexing_again():
     rng = random.Random(7)
     bodies = [p.read_text(encoding="utf-8").split("+++\n", 2)[-1] for p in TEMPLATES] + [
-        "a {%- if x -%}  b  {%- endif -%} c{{ y }}d {# c #} e", "{{ a }}x{{ b }}\n{% for i in l %} {{ i }} {% endfor %}tail\n"]
+        "a {%- if x -%}  b  {%- endif -%} c{{ y }}d {# c #} e", "{{ a }}x{{ b }}\n{% for i in l %} {{ i }} {% endfor %}tail\n",
+        "Hi {% raw %}x abc{% endraw %} end"]
     alphabet = list("ab 上门\n\t-{}%#。?") + ["{{ z }}", "{%", "%}", "-%}", "{%-"]
     for trial in range(300):
         body = rng.choice(bodies)
@@ -155,7 +156,9 @@ def test_typing_reports_what_a_fresh_start_reports():
 def test_renderings_are_not_replayed_where_output_can_differ():
     for body, replayable in [("{{ a }}b{% if c %}d{% endif %}", True), ("{{ [1, 2] | random }}x", False),
                              ("{% set s %}lit{% endset %}{{ s | upper }}", False), ("{{ lipsum(1) }}", False),
-                             ("{% macro m() %}x{% endmacro %}{{ m() }}", False)]:
+                             ("{% macro m() %}x{% endmacro %}{{ m() }}", False),
+                             ("{% block sig %}【安和】{% endblock %}{% if '银行' in self.sig() %}a{% endif %}", False),
+                             ("{% for i in [[1]] recursive %}{{ i }}{% endfor %}", False)]:
         sc = sourcemap.scan(body, 0)
         compiled = sourcemap.compile_traced(sc)
         try:
@@ -163,3 +166,41 @@ def test_renderings_are_not_replayed_where_output_can_differ():
         except Exception:  # noqa: BLE001 - lipsum is not even offered by the sandbox
             pass
         assert bool(sc.skeleton.traces) is replayable, body
+
+
+def test_traced_marker_nodes_are_never_taken_for_literal_tokens():
+    """Compiling a skeleton for tracing replaces its literal nodes; a freed node's id reused by
+    a marker node must not put that literal text on a path twice."""
+    from tmplstudio.render.paths import enumerate_paths
+
+    body = "AAA。{% for x in items %}{{ x }}；BBB{{ name }}CCC{% endfor %}DDD。"
+    for _ in range(100):
+        sourcemap.forget()
+        sc = sourcemap.scan(body, 0)
+        sourcemap.compile_traced(sc)
+        for path in enumerate_paths(sc, "t.j2").paths:
+            data = [seg.index for seg in path.segs if seg.kind == "data"]
+            assert data in ([0, 3], [0, 1, 2, 3]), data
+
+
+def test_spans_remembered_after_a_timeout_are_never_reused(tmp_path):
+    """A pattern that ran out of time is skipped on the template's other texts; what those
+    texts gave then is not remembered, so the next evaluation is complete again."""
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "t.toml").write_text(
+        '[pack]\nid = "t"\ntitle = "t"\nversion = "1"\n\n[[rules]]\nid = "dash-code"\nkind = "pattern"\n'
+        'severity = "error"\nmessage = "dash code"\npatterns = [\'(?:\\d|\\d\\d)*-\\d\']\n', encoding="utf-8")
+    (tmp_path / "tmplstudio.toml").write_text('policies = ["policies"]\nbundled = false\n', encoding="utf-8")
+
+    def source(body: str) -> str:
+        return f'+++\nchannel = "email"\nlocale = "en-US"\nsubject = "code 12-3"\n+++\n{body}\n'
+
+    def found(project) -> list:
+        ev = project.evaluate(source("x nothing here end"), tmp_path / "a.j2")
+        return [(f.rule, f.text) for f in ev.findings]
+
+    warm = Project.discover(tmp_path)
+    slow = warm.evaluate(source("x " + "1" * 40 + "- end"), tmp_path / "a.j2")
+    assert "policy-timeout" in [f.rule for f in slow.findings]
+    clear_caches()
+    assert found(warm) == found(Project.discover(tmp_path)) == [("dash-code", "12-3")]

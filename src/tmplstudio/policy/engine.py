@@ -310,10 +310,9 @@ class EvalContext:
             memo = self.ruleset.remember_unit(key)
         spans = memo.get(i)
         if spans is None:
-            timeouts = len(self.timeouts)
             spans = check(i, rule, unit, self)
-            if len(self.timeouts) == timeouts:
-                memo[i] = spans
+            if not self.timeouts and not self._timed_out:
+                memo[i] = spans  # after a timeout a pattern is skipped, so the spans may be incomplete
         return spans
 
     def required_path_units(self) -> list[Unit]:

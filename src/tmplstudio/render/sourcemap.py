@@ -216,7 +216,8 @@ def _shifted(old: Scan, body: str, k: int, text: str, after: int, delta: int) ->
                 for i, d in enumerate(old.data)]
     new.vars = [v if v.start < after else VarTag(v.start + delta, v.end + delta, v.names, v.unmasked, v.filters)
                 for v in old.vars]
-    new.blocks = [b if b[0] < after else (b[0] + delta, b[1] + delta) for b in old.blocks]
+    # A {% raw %} block's span encloses its literal token: its end moves with the edit.
+    new.blocks = [(b[0] + delta if b[0] >= after else b[0], b[1] + delta if b[1] >= after else b[1]) for b in old.blocks]
     new.comments = [c if c.start < after else Comment(c.text, c.start + delta, c.end + delta) for c in old.comments]
     new.order = old.order
     new.tree, new.skeleton = old.tree, old.skeleton
@@ -523,6 +524,9 @@ def _compile_skeleton(skeleton: "Skeleton", n_data_tokens: int, n_var_tags: int)
             for child in output.nodes:
                 if isinstance(child, nodes.TemplateData):
                     lookup = nodes.Getitem(nodes.Name(DATA_VAR, "load"), nodes.Const(di), "load", lineno=child.lineno)
+                    # The replaced node is freed; a later marker node may get its id, so the old
+                    # id must not stay known as a data token (path analysis looks nodes up by id).
+                    del skeleton.data_ids[id(child)]
                     skeleton.data_ids[id(lookup)] = di
                     new_nodes.append(lookup)
                     di += 1
@@ -637,6 +641,9 @@ def _replayable(skeleton: "Skeleton") -> bool:
         skeleton.replayable = not (
             skeleton.has(_NOT_REPLAYABLE)
             or any(f.name == "random" for f in tree.find_all(nodes.Filter))
+            # self.block() hands a block's literal text to an expression; recursive loops call back
+            or any(n.name in ("self", "super") for n in tree.find_all(nodes.Name))
+            or any(loop.recursive for loop in tree.find_all(nodes.For))
             or any(isinstance(c.node, nodes.Name) and c.node.name == "lipsum" for c in tree.find_all(nodes.Call)))
     return skeleton.replayable
 
