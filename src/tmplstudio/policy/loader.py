@@ -158,7 +158,7 @@ def _stdlib_class(pattern: str) -> str:
 
 # `regex` features whose cost the backtracking analysis above does not see: recursion and
 # fuzzy matching always keep the timeout.
-_REGEX_ONLY_RISKY = re.compile(r"\(\?(?:R|&|P>|[+-]?[0-9])|\{[^}]*\b[eids]\s*[<=]")
+_REGEX_ONLY_RISKY = re.compile(r"\(\?(?:R|&|P>|[+-]?[0-9])|\{[^}]*\b[eids]\b[^}]*\}")
 
 
 @lru_cache(maxsize=4096)

@@ -52,17 +52,19 @@ def tokens(text: str) -> tuple[tuple[int, int], ...]:
         return found
     found = tuple((start, end) for _word, start, end in _get().tokenize(text))
     if _path is not None and len(text) <= MAX_KEPT_CHARS:
-        if not _new:
-            atexit.register(_save)
-        _new[text] = found
-        if len(_new) > MAX_KEPT:  # only the most recent are written back
-            del _new[next(iter(_new))]
+        with _lock:  # the studio cuts words in its worker threads too
+            if not _new and not _registered:
+                _registered.append(atexit.register(_save))
+            _new[text] = found
+            if len(_new) > MAX_KEPT:  # only the most recent are written back
+                del _new[next(iter(_new))]
     return found
 
 
 _path = None                                   # the cache file, once known
 _known: dict[str, tuple[tuple[int, int], ...]] | None = None
 _new: dict[str, tuple[tuple[int, int], ...]] = {}
+_registered: list = []
 
 
 def _kept() -> dict:
@@ -90,14 +92,16 @@ def _rjieba_stamp() -> str | None:
 
 
 def _save() -> None:
-    if _path is None or not _new:
+    with _lock:
+        new = dict(_new)
+        _new.clear()
+    if _path is None or not new:
         return
     merged = usercache.read(_path)  # another process may have added texts meanwhile
     merged = merged if isinstance(merged, dict) else {}
-    for text in _new:
+    for text in new:
         merged.pop(text, None)
-    merged.update(_new)
+    merged.update(new)
     if len(merged) > MAX_KEPT:
         merged = dict(list(merged.items())[-MAX_KEPT:])
     usercache.write(_path, merged, keep=2)
-    _new.clear()
