@@ -264,6 +264,7 @@ class EvalContext:
         self._creditors = [n for n in template.meta.creditor_name]
         self._creditor_key = tuple(self._creditors)
         self._piece_matches: dict[tuple[int, bool], dict[str, list | None]] = {}
+        self._whole_matches: dict[tuple[int, bool, str], tuple] = {}
         self._timed_out: set[str] = set()  # patterns that ran out of time on a piece of this template
         self._local: dict[bool, tuple[tuple[str, ...], frozenset[str], int]] = {}
         self.set_patterns(())
@@ -332,7 +333,12 @@ class EvalContext:
             return ()  # it already ran out of time on this template: reported once, not retried per text
         local, members, set_id = self._local[original]
         if pattern not in members:
-            return self.ruleset.find_all(pattern, unit.raw if original else unit.norm.text)
+            # Packs share patterns (one provider-format rule per provider): run each once per text.
+            whole_key = (id(unit), original, pattern)
+            found = self._whole_matches.get(whole_key)
+            if found is None:
+                found = self._whole_matches[whole_key] = self.ruleset.find_all(pattern, unit.raw if original else unit.norm.text)
+            return found
         key = (id(unit), original)
         merged = self._piece_matches.get(key)
         if merged is None:
