@@ -53,8 +53,6 @@ def tokens(text: str) -> tuple[tuple[int, int], ...]:
     found = tuple((start, end) for _word, start, end in _get().tokenize(text))
     if _path is not None and len(text) <= MAX_KEPT_CHARS:
         with _lock:  # the studio cuts words in its worker threads too
-            if not _new and not _registered:
-                _registered.append(atexit.register(_save))
             _new[text] = found
             if len(_new) > MAX_KEPT:  # only the most recent are written back
                 del _new[next(iter(_new))]
@@ -64,7 +62,6 @@ def tokens(text: str) -> tuple[tuple[int, int], ...]:
 _path = None                                   # the cache file, once known
 _known: dict[str, tuple[tuple[int, int], ...]] | None = None
 _new: dict[str, tuple[tuple[int, int], ...]] = {}
-_registered: list = []
 
 
 def _kept() -> dict:
@@ -105,3 +102,6 @@ def _save() -> None:
     if len(merged) > MAX_KEPT:
         merged = dict(list(merged.items())[-MAX_KEPT:])
     usercache.write(_path, merged, keep=2)
+
+
+atexit.register(_save)  # writes only when this process cut new texts
