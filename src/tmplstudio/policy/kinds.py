@@ -16,7 +16,7 @@ import regex
 
 from tmplstudio.policy.matching import Occurrence, inside_any
 from tmplstudio.policy.model import Rule, Severity, TextFix
-from tmplstudio.render.sourcemap import PLACEHOLDER, unmasked_names
+from tmplstudio.render.sourcemap import PLACEHOLDER
 
 if TYPE_CHECKING:
     from tmplstudio.policy.engine import EvalContext
@@ -298,8 +298,8 @@ def check_variables(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
         masks = set(rule.params.get("mask_filters", ["mask"]))
         exprs = scan.exprs
         if len(exprs) == len(scan.vars):
-            for tag, expr in zip(scan.vars, exprs):
-                bad = [n for n in dict.fromkeys(unmasked_names(expr, masks)) if _sensitive(n, rule, ctx)]
+            for k, tag in enumerate(scan.vars):
+                bad = [n for n in dict.fromkeys(scan.skeleton.unmasked(k, masks)) if _sensitive(n, rule, ctx)]
                 if bad:
                     names = ", ".join(bad)
                     fix = None

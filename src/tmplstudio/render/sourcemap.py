@@ -339,6 +339,7 @@ class Skeleton:
         self.traces: dict[str, list] = {}  # sample values -> rendering with data by index
         self.replayable: bool | None = None
         self._has: dict[tuple, bool] = {}
+        self._unmasked: dict[tuple[int, frozenset[str]], list[str]] = {}
         # id(node) -> index of its data token / {{ }} tag (path enumeration needs both).
         self.data_ids: dict[int, int] = {}
         self.var_ids: dict[int, int] = {}
@@ -363,6 +364,13 @@ class Skeleton:
                     self.var_ids[id(child)] = vi
                     vi += 1
 
+
+    def unmasked(self, k: int, mask_filters: set[str]) -> list[str]:
+        """``unmasked_names`` of the k-th ``{{ }}`` expression, worked out once per skeleton."""
+        key = (k, frozenset(mask_filters))
+        if key not in self._unmasked:
+            self._unmasked[key] = unmasked_names(self.exprs[k], mask_filters)
+        return self._unmasked[key]
 
     def has(self, node_types: tuple) -> bool:
         """Does the tree contain a node of one of these types?"""
@@ -421,23 +429,8 @@ def _filters(expr: nodes.Node):
     yield from expr.find_all(nodes.Filter)
 
 
-_UNMASKED: "dict[tuple[int, frozenset[str]], tuple[nodes.Node, list[str]]]" = {}
-
-
 def unmasked_names(expr: nodes.Node, mask_filters: set[str]) -> list[str]:
     """Variable names in ``expr`` that are not under one of ``mask_filters``."""
-    key = (id(expr), frozenset(mask_filters))
-    known = _UNMASKED.get(key)
-    if known is not None and known[0] is expr:  # the node itself is kept, so its id is not reused
-        return known[1]
-    out = _unmasked_names(expr, mask_filters)
-    if len(_UNMASKED) > 4096:
-        _UNMASKED.clear()
-    _UNMASKED[key] = (expr, out)
-    return out
-
-
-def _unmasked_names(expr: nodes.Node, mask_filters: set[str]) -> list[str]:
     out: list[str] = []
 
     def walk(node: nodes.Node, masked: bool) -> None:
