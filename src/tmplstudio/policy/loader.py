@@ -193,13 +193,24 @@ def compile_pattern(pattern: str):
     return regex.compile(pattern, regex.V0 | regex.IGNORECASE), True
 
 
-def _anchored_at_start(pattern: str) -> bool:
-    """Does every match start at the text's start (a leading ^ or \\A, not multi-line)?"""
-    from re import _constants as c, _parser
+@lru_cache(maxsize=4096)
+def _syntax_tree(pattern: str):
+    """The stdlib parser's tree of a pattern (as compiled: case-insensitive), or None for
+    syntax only the `regex` module reads. What the loader proves about patterns, it proves here."""
+    from re import _parser
 
     try:
-        tree = _parser.parse(pattern, re.IGNORECASE)
-    except Exception:  # noqa: BLE001 - `regex`-only syntax
+        return _parser.parse(pattern, re.IGNORECASE)
+    except Exception:  # noqa: BLE001 - `regex`-only syntax, or not a pattern at all
+        return None
+
+
+def _anchored_at_start(pattern: str) -> bool:
+    """Does every match start at the text's start (a leading ^ or \\A, not multi-line)?"""
+    from re import _constants as c
+
+    tree = _syntax_tree(pattern)
+    if tree is None:
         return False
     return (len(tree) > 0 and tree[0][0] is c.AT and tree[0][1] in (c.AT_BEGINNING, c.AT_BEGINNING_STRING)
             and not tree.state.flags & re.MULTILINE)
@@ -232,13 +243,12 @@ def piece_local(pattern: str) -> bool:
     next and sees the same neighbours either way, so each piece's matches can be cached.
     Anything the stdlib parser cannot read, or cannot prove, is matched on the whole text.
     """
-    from re import _constants as c, _parser
+    from re import _constants as c
 
     # The pieces' ends in normalised text (。?;) and in original text (also ？；).
     ends = {ord(ch) for ch in "。?;？；"}
-    try:
-        tree = _parser.parse(pattern, re.IGNORECASE)
-    except Exception:  # noqa: BLE001 - `regex`-only syntax: not provable here
+    tree = _syntax_tree(pattern)
+    if tree is None:
         return False
 
     def listed(items, ch: int) -> bool:
