@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from tests.ci.cikit import make_project
 from tmplstudio.policy.engine import clear_caches
 from tmplstudio.policy.loader import compile_pattern, piece_local
 from tmplstudio.project import Project, bundled_pack_dir
@@ -186,11 +187,8 @@ def test_traced_marker_nodes_are_never_taken_for_literal_tokens():
 def test_spans_remembered_after_a_timeout_are_never_reused(tmp_path):
     """A pattern that ran out of time is skipped on the template's other texts; what those
     texts gave then is not remembered, so the next evaluation is complete again."""
-    (tmp_path / "policies").mkdir()
-    (tmp_path / "policies" / "t.toml").write_text(
-        '[pack]\nid = "t"\ntitle = "t"\nversion = "1"\n\n[[rules]]\nid = "dash-code"\nkind = "pattern"\n'
-        'severity = "error"\nmessage = "dash code"\npatterns = [\'(?:\\d|\\d\\d)*-\\d\']\n', encoding="utf-8")
-    (tmp_path / "tmplstudio.toml").write_text('policies = ["policies"]\nbundled = false\n', encoding="utf-8")
+    make_project(tmp_path, '[pack]\nid = "t"\ntitle = "t"\nversion = "1"\n\n[[rules]]\nid = "dash-code"\nkind = "pattern"\n'
+                           'severity = "error"\nmessage = "dash code"\npatterns = [\'(?:\\d|\\d\\d)*-\\d\']\n')
 
     def source(body: str) -> str:
         return f'+++\nchannel = "email"\nlocale = "en-US"\nsubject = "code 12-3"\n+++\n{body}\n'

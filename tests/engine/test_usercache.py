@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import tmplstudio.project as project_module
+from tests.ci.cikit import make_project
 from tmplstudio.project import Project
 
 PACK = """[pack]
@@ -40,10 +41,8 @@ def cache(tmp_path, monkeypatch):
 
 
 def _project(root: Path, phrase: str = "上门") -> Path:
-    (root / "policies").mkdir(parents=True, exist_ok=True)
-    (root / "policies" / "house.toml").write_text(PACK.replace("{phrase}", phrase), encoding="utf-8")
-    (root / "tmplstudio.toml").write_text('policies = ["policies"]\nbundled = false\n', encoding="utf-8")
-    return root
+    root.mkdir(parents=True, exist_ok=True)
+    return make_project(root, PACK.replace("{phrase}", phrase))
 
 
 def _count_loads(monkeypatch) -> list:
