@@ -77,7 +77,7 @@ class PhraseIndex:
         self._caches()
 
     def _caches(self) -> None:
-        self._scan_piece = lru_cache(maxsize=PIECES_KEPT)(self._scan_text)
+        self._scan_piece = lru_cache(maxsize=PIECES_KEPT)(self.scan)
         self._piece_owners = lru_cache(maxsize=PIECES_KEPT)(self._owners_of_piece)
 
     def build(self) -> None:
@@ -98,7 +98,7 @@ class PhraseIndex:
 
         ``keep(occurrence)`` filters the occurrences of ``hit`` roles."""
         if not norm.pieces or not self.by_piece:
-            found = self._scan_text(norm.text, family)
+            found = self.scan(norm.text, family)
             return Found([(0, found)], keep, _rule_owners(found))
         parts = [(at, self._scan_piece(piece, family)) for at, piece in norm.pieces]
         owners = [self._piece_owners(piece, family) for _at, piece in norm.pieces]
@@ -108,10 +108,7 @@ class PhraseIndex:
         return _rule_owners(self._scan_piece(piece, family))
 
     def scan(self, text: str, family: str = "text") -> dict[tuple[int, str], list[Occurrence]]:
-        """Occurrences per (owner, role), before boundary checks."""
-        return self._scan_text(text, family)
-
-    def _scan_text(self, text: str, family: str) -> dict[tuple[int, str], list[Occurrence]]:
+        """Occurrences per (owner, role) in one text, before boundary checks."""
         if family not in self._automata:
             self.build()
         automaton = self._automata[family]
