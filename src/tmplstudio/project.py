@@ -144,9 +144,7 @@ class Project:
             if pack.id in seen:
                 raise InputError(f"pack id '{pack.id}' is also used by {seen[pack.id]}", path)
             seen[pack.id] = str(path)
-        project = cls(config, packs, ruleset)
-        _keep_out_of_gc()
-        return project
+        return cls(config, packs, ruleset)
 
     @property
     def root(self) -> Path:
@@ -189,8 +187,9 @@ class Project:
         return [r for p in self.packs for r in p.rules if r.id == rule_id]
 
 
-def _keep_out_of_gc() -> None:
-    """Move everything alive now (the loaded packs, the automaton, the imported modules) out of
+def keep_out_of_gc() -> None:
+    """Called by the applications (CLI, studio) once a project is loaded, not by the library:
+    move everything alive now (the loaded packs, the automaton, the imported modules) out of
     the garbage collector's sight. These objects live as long as the process, and every full
     collection walked all of them: an evaluation that met one took 16-29 ms instead of ~2
     (bench/engine.py's worst case drops to ~5 ms), and forked --jobs workers no longer copy the

@@ -12,9 +12,11 @@ EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
 
 def project(policies: list[str] | None = None, no_bundled: bool = False):
-    from tmplstudio.project import Project
+    from tmplstudio.project import Project, keep_out_of_gc
 
-    return Project.discover(Path.cwd(), [Path(p) for p in (policies or [])], no_bundled)
+    loaded = Project.discover(Path.cwd(), [Path(p) for p in (policies or [])], no_bundled)
+    keep_out_of_gc()
+    return loaded
 
 
 def project_and_templates(paths: list[str]):

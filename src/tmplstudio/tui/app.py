@@ -119,11 +119,12 @@ class StudioApp(ApprovalActions, App[int]):
 
     # -- project -----------------------------------------------------------------------------------
     def _discover(self) -> None:
-        from tmplstudio.project import Project
+        from tmplstudio.project import Project, keep_out_of_gc
 
         try:
             self.project = Project.discover(self.cwd)
             self.problems = []
+            keep_out_of_gc()
         except InputError as exc:
             self.project = None
             self.problems = [f"Policies not loaded: {exc}"]
