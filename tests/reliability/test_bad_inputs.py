@@ -15,6 +15,7 @@ from unittest import mock
 
 import pytest
 
+from testkit import wait_until
 from tmplstudio.cli.main import main
 
 PACK = """\
@@ -291,8 +292,5 @@ async def test_studio_keeps_a_bom_and_reads_the_front_matter(project):
         assert app.editor.evaluation is not None and app.editor.evaluation.template.meta.id == "good"
         app.editor.move_cursor(app.editor.document.end)
         await pilot.press("x", "ctrl+s")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if path.read_bytes().endswith(b"x"):
-                break
+        await wait_until(pilot, lambda: path.read_bytes().endswith(b"x"), "the save to reach the disk")
     assert path.read_bytes() == ("\ufeff" + GOOD + "x").encode("utf-8")

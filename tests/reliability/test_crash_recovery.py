@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from testkit import clickable, wait_until
 from tmplstudio.tui import recovery
 
 PACK = """\
@@ -193,10 +194,7 @@ async def test_unsaved_edits_are_copied_and_a_save_removes_the_copy(tmp_path):
         assert rec is not None and rec.text == NOTICE + "abc"
         assert rec.pid == os.getpid()
         await pilot.press("ctrl+s")
-        for _ in range(100):  # the save runs in a worker
-            await pilot.pause(0.05)
-            if recovery.for_target(path) is None:
-                break
+        await wait_until(pilot, lambda: recovery.for_target(path) is None, "the save (a worker) to drop the copy")
         assert path.read_text(encoding="utf-8") == NOTICE + "abc"
         assert recovery.for_target(path) is None
 
@@ -214,10 +212,8 @@ async def test_a_copy_is_written_on_a_failed_save_attempt(tmp_path):
         # The disk is full: the save fails, but the copy (written first) is there.
         with mock.patch("tmplstudio.fileio.atomic_write_text", side_effect=OSError(28, "No space left on device")):
             await pilot.press("ctrl+s")
-            for _ in range(100):  # until the save (a worker) has failed
-                await pilot.pause(0.05)
-                if any("Not saved" in str(n.message) for n in app._notifications):
-                    break
+            await wait_until(pilot, lambda: any("Not saved" in str(n.message) for n in app._notifications),
+                             "the save (a worker) to fail with 'Not saved'")
         assert any("No space left" in str(n.message) for n in app._notifications)
         assert path.read_text(encoding="utf-8") == NOTICE
         rec = recovery.for_target(path)
@@ -241,12 +237,10 @@ async def test_restore_dialog_restores_and_discard_removes(tmp_path):
         decisions = {}
         previous = None
         for _ in range(2):
-            for _ in range(100):  # the next dialog, once composed (not the one just answered)
-                if isinstance(app.screen, RecoveryDialog) and app.screen is not previous and app.screen.query("#discard"):
-                    break
-                await pilot.pause(0.05)
-            dialog = app.screen
-            assert isinstance(dialog, RecoveryDialog)
+            # The next dialog (not the one just answered), laid out: a click before layout lands nowhere.
+            dialog = await wait_until(
+                pilot, lambda: app.screen if isinstance(app.screen, RecoveryDialog) and app.screen is not previous
+                and clickable(app.screen, "#discard") else None, "the next recovery dialog")
             name = dialog.recovery.target.name
             assert "+1 −0 line" in dialog.body
             choice = "restore" if name == "notice.j2" else "discard"
@@ -254,15 +248,9 @@ async def test_restore_dialog_restores_and_discard_removes(tmp_path):
             previous = dialog
             await pilot.click(f"#{choice}")
             await pilot.pause()
-        for _ in range(100):
-            if not isinstance(app.screen, RecoveryDialog):
-                break
-            await pilot.pause(0.05)
+        await wait_until(pilot, lambda: not isinstance(app.screen, RecoveryDialog), "the last recovery dialog to close")
         assert decisions == {"notice.j2": "restore", "other.j2": "discard"}
-        for _ in range(100):  # the restore runs when the dialog's worker resumes
-            if app.editor.text == NOTICE + "restored":
-                break
-            await pilot.pause(0.05)
+        await wait_until(pilot, lambda: app.editor.text == NOTICE + "restored", "the restore (when the dialog's worker resumes)")
         assert app.current is not None and app.current.path == path
         assert app.editor.text == NOTICE + "restored"
         assert app.current.dirty
@@ -280,10 +268,7 @@ async def test_crlf_files_stay_crlf_after_a_studio_save(tmp_path):
         editor.move_cursor((editor.document.line_count - 2, 0))
         await pilot.press(*"new line", "enter")
         await pilot.press("ctrl+s")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if b"new line" in path.read_bytes():
-                break
+        await wait_until(pilot, lambda: b"new line" in path.read_bytes(), "the save to reach the disk")
     data = path.read_bytes()
     assert b"new line\r\n" in data
     assert data.count(b"\r\n") == data.count(b"\n")  # every line ending is still CRLF
@@ -361,24 +346,16 @@ async def test_changed_on_disk_shows_a_diff_and_can_save_as(tmp_path):
         await pilot.press(*"mine")
         path.write_text(NOTICE + "theirs\n", encoding="utf-8")
         await pilot.press("ctrl+s")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, ChoiceDialog) and app.screen.query("#save-as"):
-                break
-        dialog = app.screen
+        dialog = await wait_until(pilot, lambda: app.screen if isinstance(app.screen, ChoiceDialog)
+                                  and clickable(app.screen, "#save-as") else None, "the changed-on-disk dialog")
         assert dialog.id == "changed-on-disk-dialog"
         assert "-theirs" in dialog.body and "+mine" in dialog.body  # the diff: theirs on disk, mine in the editor
         await pilot.click("#save-as")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if app.screen.id == "save-as-dialog":
-                break
+        await wait_until(pilot, lambda: app.screen.id == "save-as-dialog" and clickable(app.screen, "#save-as-ok"),
+                         "the save-as dialog")
         assert app.screen.query_one("#save-as-path").value.endswith("notice-mine.j2")
         await pilot.click("#save-as-ok")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if (tmp_path / "templates" / "notice-mine.j2").exists():
-                break
+        await wait_until(pilot, lambda: (tmp_path / "templates" / "notice-mine.j2").exists(), "the saved copy")
         assert (tmp_path / "templates" / "notice-mine.j2").read_text(encoding="utf-8") == NOTICE + "mine"
         assert path.read_text(encoding="utf-8") == NOTICE + "theirs\n"  # their version untouched
         assert app.current.path.name == "notice-mine.j2" and not app.current.dirty
