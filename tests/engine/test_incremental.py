@@ -18,7 +18,7 @@ from hypothesis import given, settings, strategies as st
 
 from tests.ci.cikit import make_project
 from tmplstudio.policy.engine import clear_caches
-from tmplstudio.policy.loader import compile_pattern, piece_local
+from tmplstudio.policy.patterns import compile_pattern, piece_local
 from tmplstudio.project import Project, bundled_pack_dir
 from tmplstudio.render import sourcemap
 from tmplstudio.text.normalize import Normalized, normalize, pieces

@@ -81,6 +81,33 @@ def test_an_edited_pack_is_never_served_stale(tmp_path, cache, monkeypatch):
     assert _hits(project, "我们将上门") == [] and _hits(project, "我们将曝光") == ["no-visit"]
 
 
+def test_an_entry_built_by_other_code_is_never_served(tmp_path, cache, monkeypatch):
+    from tmplstudio import usercache
+
+    root = _project(tmp_path / "p")
+    calls = _count_loads(monkeypatch)
+    Project.discover(root)
+    monkeypatch.setattr(usercache, "code_digest", lambda: "other code")
+    Project.discover(root)
+    assert len(calls) == 2, "packs cached by other code must be loaded again"
+
+
+def test_the_code_digest_covers_every_module_of_the_package(tmp_path):
+    """Not a hand-kept list of 'builder' modules: code moved into a new module changes it too."""
+    import shutil
+
+    from tmplstudio import usercache
+
+    tree = tmp_path / "pkg"
+    shutil.copytree(Path(usercache.__file__).parent, tree, ignore=shutil.ignore_patterns("__pycache__", "_bundled*"))
+    before = usercache.tree_digest(tree, "1")
+    (tree / "policy" / "kinds_moved.py").write_text("X = 1\n", encoding="utf-8")
+    added = usercache.tree_digest(tree, "1")
+    (tree / "text" / "normalize.py").write_text((tree / "text" / "normalize.py").read_text(encoding="utf-8") + "#\n", encoding="utf-8")
+    edited = usercache.tree_digest(tree, "1")
+    assert len({before, added, edited, usercache.tree_digest(tree, "2")}) == 4
+
+
 def test_config_overrides_are_part_of_the_key(tmp_path, cache):
     root = _project(tmp_path / "p")
     assert _hits(Project.discover(root), "我们将上门") == ["no-visit"]

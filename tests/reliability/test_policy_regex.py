@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tmplstudio.policy.engine import evaluate
-from tmplstudio.policy.loader import build_pack, compile_pattern, pattern_problem
+from tmplstudio.policy.loader import build_pack
+from tmplstudio.policy.patterns import compile_pattern, pattern_problem
 
 # Each pattern passes `pattern_problem` (no "(a+)+" shape) yet backtracks catastrophically in
 # a backtracking engine on the text next to it.

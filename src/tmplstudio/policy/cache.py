@@ -3,8 +3,9 @@
 Loading the bundled packs means parsing ~400 kB of TOML, checking ~150 regexes and
 normalising ~9,000 phrases into an automaton: ~0.3 s, most of a cold ``tmplstudio validate``.
 The result is stored under a key made of everything it depends on: each pack file's path and
-bytes, the config's rule overrides, the source of the modules that build it, and the versions
-of Python and of the libraries that fold phrases. Any change gives a new key, so a cached rule
+bytes, the config's rule overrides, the package's version and code (every module, so code moved
+between modules cannot go unnoticed), and the versions of Python and of the libraries that fold
+phrases. Any change gives a new key, so a cached rule
 can never be stale.
 """
 
@@ -22,10 +23,6 @@ from tmplstudio.policy.model import Pack
 
 FORMAT = 1
 KEEP = 8  # entries kept (one per pack combination and config in use)
-
-# The modules whose code decides what a loaded pack and its rule set contain.
-_BUILDERS = ("policy/loader.py", "policy/model.py", "policy/engine.py", "policy/matching.py",
-             "text/normalize.py", "__init__.py")
 
 
 def load(pack_files: list[tuple[Path, bool]], overrides: dict[str, str],
@@ -49,10 +46,8 @@ def load(pack_files: list[tuple[Path, bool]], overrides: dict[str, str],
 def _key(pack_files: list[tuple[Path, bool]], overrides: dict[str, str]) -> str | None:
     digest = hashlib.sha256()
     digest.update(f"{FORMAT}\0{sys.version}\0{sorted(overrides.items())!r}\0".encode())
-    here = Path(__file__).resolve().parents[1]
     try:
-        for rel in _BUILDERS:
-            digest.update((here / rel).read_bytes())
+        digest.update(usercache.code_digest().encode())
         for module in ("ahocorasick", "opencc"):  # located, not imported (opencc loads lazily)
             digest.update(f"{module}\0{usercache.file_stamp(importlib.util.find_spec(module).origin)}\0".encode())
         for path, bundled in pack_files:

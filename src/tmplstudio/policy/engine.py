@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from tmplstudio.policy.kinds import OTHER_KINDS, TEXT_KINDS, Hit
-from tmplstudio.policy.loader import compile_pattern, piece_local
+from tmplstudio.policy.patterns import REGEX_TIMEOUT, compile_pattern, piece_local
 from tmplstudio.policy.matching import Found, Occurrence, PhraseIndex
 from tmplstudio.policy.model import Finding, Pack, Rule, Severity, TextFix
 from tmplstudio.policy.units import Unit, make_unit
@@ -220,8 +220,6 @@ class RuleSet:
 
     def find_all(self, pattern: str, text: str) -> tuple[tuple[int, int, str], ...]:
         """Every match of ``pattern`` in ``text``; raises TimeoutError (never cached)."""
-        from tmplstudio.policy.kinds import REGEX_TIMEOUT
-
         compiled, bounded = self.patterns[pattern]
         found = compiled.finditer(text, timeout=REGEX_TIMEOUT) if bounded else compiled.finditer(text)
         return tuple((m.start(), m.end(), m.group(0)) for m in found)

@@ -22,9 +22,6 @@ if TYPE_CHECKING:
     from tmplstudio.policy.engine import EvalContext
     from tmplstudio.policy.units import Unit
 
-REGEX_TIMEOUT = 0.2  # generous enough for a loaded CI machine; a runaway pattern still stops quickly
-
-
 @dataclass
 class Hit:
     rule: Rule

@@ -11,7 +11,7 @@ error   unknown-key     a key the format does not have (with "did you mean")
 error   unknown-kind    a rule kind that does not exist
 error   duplicate-id    two rules with the same id in one pack (unless each has its own `variant`)
 error   duplicate-pack  two linted files with the same pack id
-error   regex           an invalid or runaway-prone regular expression (loader.pattern_problem)
+error   regex           an invalid or runaway-prone regular expression (patterns.pattern_problem)
 error   never-matches   a phrase that is empty after normalisation, or a pattern (matched on
                         normalised text) with a character normalisation always replaces:
                         Traditional 門, full-width Ａ, zero-width characters, Cyrillic а
@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from tmplstudio.errors import InputError
-from tmplstudio.policy import loader
+from tmplstudio.policy import loader, patterns
 from tmplstudio.policy.model import RULE_KINDS, Pack, Rule
 from tmplstudio.template.meta import did_you_mean
 from tmplstudio.text.normalize import fold_char, is_invisible, normalize_phrase
@@ -157,41 +157,6 @@ def _show(text: str) -> str:
     return f"'{out}'"
 
 
-def _pattern_literals(pattern: str) -> list[str]:
-    """Literal characters of a regex outside character classes, escapes, group syntax and {m,n}."""
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    in_class = False
-    while i < n:
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if in_class:
-            if ch == "]":
-                in_class = False
-        elif ch == "[":
-            in_class = True
-            if pattern[i + 1:i + 2] == "^":
-                i += 1
-            if pattern[i + 1:i + 2] == "]":
-                i += 1
-        elif ch == "(" and pattern[i + 1:i + 2] == "?":
-            m = re.match(r"\(\?(?:P?<[A-Za-z_]\w*>|P=\w+\)|[:=!]|<[=!]|[aiLmsux-]+[:)]|#[^)]*\))", pattern[i:])
-            i += len(m.group(0)) if m else 2
-            continue
-        elif ch == "{":
-            m = re.match(r"\{\d*(,\d*)?\}", pattern[i:])
-            if m:
-                i += len(m.group(0))
-                continue
-            out.append(ch)
-        elif ch not in "().*+?|^$":
-            out.append(ch)
-        i += 1
-    return out
-
-
 def lint_file(path: Path) -> PackLint:
     path = Path(path)
     result = PackLint(str(path))
@@ -295,7 +260,7 @@ def _lint_rule(raw: Any, index: int, pack_id: str, path: Path, lines: _Lines, pr
         pats = _str_list(raw["patterns"])
         good_pats = []
         for p in pats:
-            why = loader.pattern_problem(p)
+            why = patterns.pattern_problem(p)
             if why:
                 problem(lines.value(index, p, lines.key(index, "patterns")), ERROR, "regex", f"{where}: pattern {p!r}: {why}")
                 blocked = True
@@ -419,7 +384,7 @@ def _check_phrases(rule: Rule, raw: dict, index: int, where: str, lines: _Lines,
 def _check_pattern_literals(rule: Rule, index: int, where: str, lines: _Lines, problem) -> None:
     for pattern in rule.params.get("patterns", []):
         changed = []
-        for ch in _pattern_literals(pattern):
+        for ch in patterns.literals(pattern):
             folded = fold_char(ch)
             if folded != ch.lower() and folded != ch.casefold() and ch not in changed:
                 changed.append(ch)
