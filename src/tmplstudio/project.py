@@ -23,7 +23,8 @@ from importlib import resources
 from pathlib import Path
 
 from tmplstudio.errors import InputError
-from tmplstudio.policy.engine import Evaluation, RuleSet, evaluate, ruleset_key
+from tmplstudio.policy.engine import Evaluation, evaluate
+from tmplstudio.policy.ruleset import RuleSet, ruleset_key
 from tmplstudio.policy.loader import find_packs, load_pack
 from tmplstudio.policy.model import Pack, Rule
 from tmplstudio.template.meta import did_you_mean

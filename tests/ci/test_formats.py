@@ -217,6 +217,6 @@ def test_broken_pack_stops_validate_and_writes_no_report(project):
         encoding="utf-8")
     r = tmplstudio("validate", "--format", "sarif", "--output", "report.sarif", cwd=project)
     assert r.returncode == 2
-    assert r.stderr.startswith("tmplstudio: error: ") and "policies/demo.toml:9: " in r.stderr
+    assert r.stderr.startswith("tmplstudio: error: ") and "policies/demo.toml:9:1: " in r.stderr
     assert "did you mean 'allow'" in r.stderr
     assert not (project / "report.sarif").exists() and r.stdout == ""

@@ -211,7 +211,7 @@ def test_cli_output_format_and_exit_code_on_errors(tmp_path):
     write(tmp_path / "p.toml", HEADER + GOOD_RULE.replace("allow =", "alow ="))
     r = tmplstudio("policy", "lint", "p.toml", cwd=tmp_path)
     assert r.returncode == 1
-    assert "p.toml:14: error unknown-key rule 'visit': unknown key 'alow' for kind 'phrases' (did you mean 'allow'?)" in r.stdout
+    assert "p.toml:14:1: error unknown-key rule 'visit': unknown key 'alow' for kind 'phrases' (did you mean 'allow'?)" in r.stdout
     assert r.stdout.splitlines()[-1] == "1 pack linted: 1 error, 0 warnings"
 
 
@@ -231,7 +231,7 @@ def test_cli_default_is_the_projects_packs_even_when_they_do_not_load(tmp_path):
     # ...and lint reads it anyway and says why.
     r = tmplstudio("policy", "lint", cwd=tmp_path)
     assert r.returncode == 1
-    assert "policies/demo.toml:9: error unknown-kind" in r.stdout and "did you mean 'phrases'" in r.stdout
+    assert "policies/demo.toml:9:1: error unknown-kind" in r.stdout and "did you mean 'phrases'" in r.stdout
 
 
 def test_cli_accepts_folders_and_pack_ids(tmp_path):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from tmplstudio import usercache
-from tmplstudio.policy.engine import RuleSet, build_ruleset
+from tmplstudio.policy.ruleset import RuleSet, build_ruleset
 from tmplstudio.policy.model import Pack
 
 FORMAT = 1

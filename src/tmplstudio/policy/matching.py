@@ -54,23 +54,27 @@ class PhraseIndex:
         self._owners: dict[str, dict[str, list[tuple[int, str, bool]]]] = {
             self.REQUIRED: defaultdict(list), self.TEXT: defaultdict(list)}
         self._automata: dict[str, object] = {}
+        # (owner, role) pairs whose occurrence makes the owner a candidate for a text (a rule
+        # kind says which: a phrase of ``phrases``, the first group of ``near``).
+        self._candidates: set[tuple[int, str]] = set()
         # Texts are scanned piece by piece (see text/normalize.py) with each piece's
         # occurrences cached, unless a phrase runs across the punctuation pieces end with.
         self.by_piece = True
         self._caches()
 
-    def add(self, phrase: str, owner: int, role: str) -> str:
+    def add(self, phrase: str, owner: int, role: str, family: str = TEXT, candidate: bool = False) -> str:
         prefix = phrase.endswith("*")
         norm = normalize_phrase(phrase.rstrip("*")).strip()
         if not norm:
             return norm
-        family = self.REQUIRED if role == "any" else self.TEXT
         self._owners[family][norm].append((owner, role, prefix))
+        if candidate:
+            self._candidates.add((owner, role))
         self._automata.pop(family, None)
         return norm
 
     def __getstate__(self) -> dict:
-        return {"_owners": self._owners, "_automata": self._automata, "by_piece": self.by_piece}
+        return {"_owners": self._owners, "_automata": self._automata, "by_piece": self.by_piece, "_candidates": self._candidates}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -99,13 +103,18 @@ class PhraseIndex:
         ``keep(occurrence)`` filters the occurrences of ``hit`` roles."""
         if not norm.pieces or not self.by_piece:
             found = self.scan(norm.text, family)
-            return Found([(0, found)], keep, _rule_owners(found))
+            return Found([(0, found)], keep, self._owners_in(found))
         parts = [(at, self._scan_piece(piece, family)) for at, piece in norm.pieces]
         owners = [self._piece_owners(piece, family) for _at, piece in norm.pieces]
         return Found(parts, keep, frozenset().union(*owners))
 
     def _owners_of_piece(self, piece: str, family: str) -> frozenset[int]:
-        return _rule_owners(self._scan_piece(piece, family))
+        return self._owners_in(self._scan_piece(piece, family))
+
+    def _owners_in(self, found: dict) -> frozenset[int]:
+        """Rules that may hit a text: those with a candidate phrase in it."""
+        candidates = self._candidates
+        return frozenset(key[0] for key in found if key in candidates)
 
     def scan(self, text: str, family: str = "text") -> dict[tuple[int, str], list[Occurrence]]:
         """Occurrences per (owner, role) in one text, before boundary checks."""
@@ -121,11 +130,6 @@ class PhraseIndex:
             for owner, role, prefix in owners[phrase]:
                 found[(owner, role)].append(Occurrence(start, end_index + 1, phrase, prefix))
         return found
-
-
-def _rule_owners(found: dict) -> frozenset[int]:
-    """Rules that may hit a text: those with a phrase (or a first near group) in it."""
-    return frozenset(owner for owner, role in found if role == "hit" or role == "g0")
 
 
 class Found:

@@ -1,7 +1,7 @@
 """The policy domain: packs, rules and the findings they produce.
 
-Everything here is plain data. Loading lives in ``loader.py``, matching in ``kinds/`` and the
-orchestration in ``engine.py``.
+Everything here is plain data. The pack format lives in ``schema.py`` (files: ``loader.py``),
+what each rule kind does in ``kinds/``, and the evaluation in ``engine.py``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,6 @@ class Severity(str, Enum):
     @property
     def rank(self) -> int:
         return {"error": 3, "warning": 2, "info": 1}[self.value]
-
-
-RULE_KINDS = ("phrases", "near", "pattern", "required", "variables", "length", "send_window")
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,24 @@
   line break; every character maps to an exact source offset;
 * the **subject** unit for emails, mapped into the front matter;
 * one **sample** unit per sample rendering; each character knows whether it came from
-  literal text (a source offset) or from a ``{{ }}`` tag (that tag's span).
+  literal text (a source offset) or from a ``{{ }}`` tag (that tag's span);
+* **path** units (one per path through the template, for whole-message checks) and
+  **junction** units (the text around each place a path joins text that is not adjacent in
+  the template).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from tmplstudio.policy.matching import TextFacts
+from tmplstudio.render import sourcemap
 from tmplstudio.render.sourcemap import Origin, VarTag
 from tmplstudio.text.normalize import Normalized, normalize
+
+if TYPE_CHECKING:
+    from tmplstudio.policy.context import EvalContext
 
 
 @dataclass
@@ -88,3 +96,139 @@ class Unit:
 def make_unit(name: str, sample: str | None, raw: str, **kw) -> Unit:
     norm = normalize(raw)
     return Unit(name, sample, raw, norm, TextFacts(norm), **kw)
+
+
+def _simple_value(expr, values: dict[str, Any]) -> str | None:
+    """The text a `{{ name }}` or `{{ name | mask }}` prints for ``values``; None if not that simple."""
+    from jinja2 import nodes
+
+    from tmplstudio.render.sandbox import mask
+
+    masked = False
+    while isinstance(expr, nodes.Filter) and expr.name == "mask":
+        masked, expr = True, expr.node
+    if isinstance(expr, nodes.Name) and expr.name in values:
+        text = str(values[expr.name])
+        return mask(text) if masked else text
+    return None
+
+
+def path_units(ctx: "EvalContext", substitute: bool = False, longest: bool = False, raw_only: bool = False) -> list[Unit]:
+    """One unit per distinct path text, for whole-message checks (required elements, length).
+
+    ``{{ }}`` become a placeholder, or with ``substitute`` the first sample's value, or with
+    ``longest`` the longest sample value padded to the declared ``max_len``. These units carry
+    no source map: their findings are placed on the body, not on characters.
+    """
+    ps = ctx.pathset
+    if ps is None or not ps.paths:
+        return []
+    samples = list(ctx.template.meta.samples.values())
+    first = samples[0] if samples else {}
+    declared = ctx.template.meta.variables
+    filler = "某" if ctx.template.meta.language == "zh" else "x"
+    var_text: dict[tuple[int, int], str] = {}
+    units: list[Unit] = []
+    seen: set[str] = set()
+    for path in ps.paths:
+        pieces: list[str] = []
+        for seg in path.segs:
+            sc = ctx.scans[seg.file]
+            if seg.kind == "data":
+                pieces.append(sc.data[seg.index].text)
+                continue
+            key = (seg.file, seg.index)
+            if key not in var_text:
+                text = sourcemap.PLACEHOLDER
+                expr = sc.exprs[seg.index] if seg.index < len(sc.exprs) else None
+                if expr is not None and longest:
+                    values = [v for v in (_simple_value(expr, smp) for smp in samples) if v is not None]
+                    text = max(values, key=len) if values else ""
+                    limits = [declared[n]["max_len"] for n in sc.vars[seg.index].names
+                              if n in declared and isinstance(declared[n].get("max_len"), int)]
+                    if limits:
+                        text += filler * max(0, max(limits) - len(text))
+                elif expr is not None and substitute:
+                    text = _simple_value(expr, first) or sourcemap.PLACEHOLDER
+                var_text[key] = text
+            pieces.append(var_text[key])
+        joined = "".join(pieces)
+        if joined in seen:
+            continue
+        seen.add(joined)
+        if raw_only:
+            units.append(Unit(path.label or "path", None, joined, None, None, label=path.label))  # type: ignore[arg-type]
+        else:
+            units.append(make_unit(path.label or "path", None, joined, label=path.label))
+    return units
+
+
+def junction_units(ctx: "EvalContext", width: int = 24) -> list[Unit]:
+    """Short texts around the places where a path joins text that is not adjacent in the
+    template's own text (across a `{% %}` tag, or into a partial).
+
+    Everything else on a path is already checked in the literal view, so only these joins can
+    form a new phrase (上门{% if late %}催收{% endif %}); checking ±``width`` characters around
+    each join instead of whole paths keeps path analysis inside the keystroke budget.
+    """
+    ps = ctx.pathset
+    if ps is None or not ps.paths:
+        return []
+    order_pos = {(f, kind, idx): pos for f, sc in enumerate(ctx.scans) for pos, (kind, idx) in enumerate(sc.order)}
+    units: list[Unit] = []
+    seen: set[str] = set()
+    for path in ps.paths:
+        pieces: list[tuple[int, object, int]] = []  # (start in path text, segment, length)
+        joins: list[int] = []
+        pos = 0
+        prev = None
+        for seg in path.segs:
+            here = (seg.file, seg.kind, seg.index)
+            if prev is not None:
+                before = order_pos.get(prev)
+                if not (prev[0] == here[0] and before is not None and order_pos.get(here) == before + 1):
+                    joins.append(pos)
+            prev = here
+            length = len(ctx.scans[seg.file].data[seg.index].text) if seg.kind == "data" else 1
+            pieces.append((pos, seg, length))
+            pos += length
+        windows: list[list[int]] = []
+        for j in joins:
+            lo, hi = max(0, j - width), min(pos, j + width)
+            if windows and lo <= windows[-1][1]:
+                windows[-1][1] = hi
+            else:
+                windows.append([lo, hi])
+        for lo, hi in windows:
+            chars: list[str] = []
+            starts: list[int] = []
+            ends: list[int] = []
+            files: list[int] = []
+            for at, seg, length in pieces:  # only the characters inside the window get a source map
+                if at + length <= lo or at >= hi:
+                    continue
+                sc = ctx.scans[seg.file]
+                if seg.kind == "data":
+                    d = sc.data[seg.index]
+                    a, b = max(lo - at, 0), min(hi - at, length)
+                    chars.append(d.text[a:b])
+                    if sc.remap is None:
+                        starts.extend(range(sc.base + d.rel + a, sc.base + d.rel + b))
+                        ends.extend(range(sc.base + d.rel + a + 1, sc.base + d.rel + b + 1))
+                    else:
+                        starts.extend(sc.offset(d.rel + k) for k in range(a, b))
+                        ends.extend(sc.offset(d.rel + k + 1) for k in range(a, b))
+                    files.extend([seg.file] * (b - a))
+                else:
+                    tag = sc.vars[seg.index]
+                    chars.append(sourcemap.PLACEHOLDER)
+                    starts.append(tag.start)
+                    ends.append(tag.end)
+                    files.append(seg.file)
+            text = "".join(chars)
+            if not text.strip() or text in seen:
+                continue
+            seen.add(text)
+            units.append(make_unit(path.label or "path", None, text, source_starts=tuple(starts),
+                                   source_ends=tuple(ends), files=tuple(files), label=path.label))
+    return units

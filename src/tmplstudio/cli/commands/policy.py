@@ -173,7 +173,8 @@ def run_lint(args) -> int:
     errors = warnings = 0
     for res in results:
         for p in res.problems:
-            print(f"{display(Path(p.path))}:{p.line or 1}: {style(p.level, colours[p.level])} {style(p.code, '35')} {p.message}")
+            where = f"{display(Path(p.path))}:{p.line or 1}" + (f":{p.column}" if p.column else "")
+            print(f"{where}: {style(p.level, colours[p.level])} {style(p.code, '35')} {p.message}")
         errors += res.errors
         warnings += res.warnings
     n = len(results)

@@ -1,0 +1,137 @@
+"""The rules of a project with one phrase automaton and their patterns, built once (and kept in
+the per-user cache, policy/cache.py). What each rule contributes comes from its kind."""
+
+from __future__ import annotations
+
+import threading
+from typing import Iterable
+
+from tmplstudio.policy.kinds import KINDS
+from tmplstudio.policy.matching import PhraseIndex
+from tmplstudio.policy.model import Pack, Rule
+from tmplstudio.policy.patterns import REGEX_TIMEOUT, compile_pattern, piece_local
+from tmplstudio.text.normalize import PIECES_KEPT
+
+
+class RuleSet:
+    """Patterns compile on first use: a Chinese template never pays for the English packs' regexes."""
+
+    def __init__(self, rules: list[Rule]):
+        self.rules = rules
+        self.index = PhraseIndex()
+        self.local: dict[str, bool] = {}
+        self.candidate_rules: set[int] = set()  # rules that run on a text only when a candidate phrase occurs in it
+        self._patterns: list[tuple[tuple[str, bool], ...]] = []
+        for i, rule in enumerate(rules):
+            kind = KINDS[rule.kind]
+            for entry in kind.phrases(rule):
+                self.index.add(entry.phrase, i, entry.role, entry.family, entry.candidate)
+                if entry.candidate:
+                    self.candidate_rules.add(i)
+            for k, esc in enumerate(rule.escalate):
+                for phrase in esc.near:
+                    self.index.add(phrase, i, f"esc{k}")
+            patterns = tuple(kind.patterns(rule))
+            self._patterns.append(patterns)
+            for pattern, _original in patterns:
+                self.local[pattern] = piece_local(pattern)
+        self.index.build()
+        self._fresh()
+
+    def _fresh(self) -> None:
+        self.patterns = _Compiled()
+        self._pattern_sets: dict[tuple[str, ...], int] = {}
+        self._local_sets: dict[tuple[int, ...], dict] = {}
+        self._piece_tables: dict[tuple[str, int], dict] = {}
+        self.unit_spans: dict[tuple, dict[int, list]] = {}
+        self._lock = threading.Lock()
+
+    def remember_unit(self, key: tuple) -> dict[int, list]:
+        """A new (first in, first out) entry of text-rule spans for one literal text."""
+        memo: dict[int, list] = {}
+        with self._lock:
+            self.unit_spans[key] = memo
+            while len(self.unit_spans) > PIECES_KEPT:
+                del self.unit_spans[next(iter(self.unit_spans))]
+        return memo
+
+    def __getstate__(self) -> dict:
+        return {"rules": self.rules, "index": self.index, "local": self.local,
+                "candidate_rules": self.candidate_rules, "_patterns": self._patterns}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._fresh()
+
+    def local_patterns(self, rule_indices: tuple[int, ...]) -> dict[bool, tuple[tuple[str, ...], frozenset[str], int]]:
+        """For matching on normalised (False) and original (True) text: the piece-local patterns
+        of these rules, as a sorted tuple, a set and the tuple's id. Templates of one kind run
+        the same rules, so this is worked out once per rule combination."""
+        found = self._local_sets.get(rule_indices)
+        if found is None:
+            found = {}
+            for original in (False, True):
+                local = tuple(sorted({p for i in rule_indices for p, on_original in self._patterns[i]
+                                      if on_original == original and self.local.get(p)}))
+                found[original] = (local, frozenset(local), self.pattern_set(local))
+            self._local_sets[rule_indices] = found
+        return found
+
+    def pattern_set(self, patterns: tuple[str, ...]) -> int:
+        """A small id for a set of patterns (the piece-local ones of a template's active rules)."""
+        with self._lock:
+            return self._pattern_sets.setdefault(patterns, len(self._pattern_sets))
+
+    def piece_table(self, piece: str, set_id: int, patterns: tuple[str, ...], timed_out: set[str]) -> dict[str, tuple | None]:
+        """The matches of every pattern in a set that matches ``piece`` at all (None: it timed
+        out, now or earlier in this evaluation: ``timed_out``, which this adds to). Cached per
+        piece unless something timed out, which may be the machine's load."""
+        key = (piece, set_id)
+        table = self._piece_tables.get(key)  # a dict read needs no lock; eviction is first in, first out
+        if table is not None:
+            return table
+        table = {}
+        clean = True
+        for pattern in patterns:
+            if pattern in timed_out:  # a runaway pattern costs one timeout per evaluation, not one per piece
+                table[pattern] = None
+                clean = False
+                continue
+            try:
+                found = self.find_all(pattern, piece)
+            except TimeoutError:
+                timed_out.add(pattern)
+                table[pattern] = None
+                clean = False
+                continue
+            if found:
+                table[pattern] = found
+        if clean:
+            with self._lock:
+                self._piece_tables[key] = table
+                while len(self._piece_tables) > PIECES_KEPT:
+                    del self._piece_tables[next(iter(self._piece_tables))]
+        return table
+
+    def find_all(self, pattern: str, text: str) -> tuple[tuple[int, int, str], ...]:
+        """Every match of ``pattern`` in ``text``; raises TimeoutError (never cached)."""
+        compiled, bounded = self.patterns[pattern]
+        found = compiled.finditer(text, timeout=REGEX_TIMEOUT) if bounded else compiled.finditer(text)
+        return tuple((m.start(), m.end(), m.group(0)) for m in found)
+
+
+class _Compiled(dict):
+    """pattern -> (compiled, supports_timeout), compiled when first asked for."""
+
+    def __missing__(self, pattern: str):
+        compiled = self[pattern] = compile_pattern(pattern)
+        return compiled
+
+
+def build_ruleset(packs: Iterable[Pack], overrides: dict[str, str]) -> RuleSet:
+    """One rule set for every enabled rule of ``packs`` not turned off in the config."""
+    return RuleSet([r for p in packs for r in p.rules if r.enabled and overrides.get(r.id, overrides.get(r.key)) != "off"])
+
+
+def ruleset_key(packs: Iterable[Pack], overrides: dict[str, str]) -> tuple:
+    return tuple(id(p) for p in packs) + tuple(sorted(overrides.items()))
