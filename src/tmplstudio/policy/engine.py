@@ -347,8 +347,7 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
     hits: list[Hit] = []
     for i, rule in active:
         for hit in KINDS[rule.kind].run(i, rule, ctx):
-            if KINDS[rule.kind].per_text:
-                hit.severity = escalated(rule, i, hit, ctx)
+            hit.severity = escalated(rule, i, hit, ctx)
             if hit.preview is not None:
                 renders[hit.unit.sample].spans.append(RenderSpan(*hit.preview, hit.severity, rule.id))
             if hit.reported:
