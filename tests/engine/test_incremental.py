@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tests.ci.cikit import make_project
-from tmplstudio.policy.engine import clear_caches
+from tmplstudio.reuse import REUSE
 from tmplstudio.policy.patterns import compile_pattern, piece_local
 from tmplstudio.project import Project, bundled_pack_dir
 from tmplstudio.render import sourcemap
@@ -149,7 +149,7 @@ def test_typing_reports_what_a_fresh_start_reports():
             j = min(len(text), i + rng.choice([0, 0, 1, 3]))
             text = text[:i] + rng.choice(typed) + text[j:]
             got = _report(warm.evaluate(text, path))
-            clear_caches()
+            REUSE.clear()
             want = _report(Project.discover(ROOT).evaluate(text, path))
             assert got == want, (path.name, text)
 
@@ -176,7 +176,7 @@ def test_traced_marker_nodes_are_never_taken_for_literal_tokens():
 
     body = "AAA。{% for x in items %}{{ x }}；BBB{{ name }}CCC{% endfor %}DDD。"
     for _ in range(100):
-        sourcemap.forget()
+        REUSE.clear()
         sc = sourcemap.scan(body, 0)
         sourcemap.compile_traced(sc)
         for path in enumerate_paths(sc, "t.j2").paths:
@@ -200,5 +200,5 @@ def test_spans_remembered_after_a_timeout_are_never_reused(tmp_path):
     warm = Project.discover(tmp_path)
     slow = warm.evaluate(source("x " + "1" * 40 + "- end"), tmp_path / "a.j2")
     assert "policy-timeout" in [f.rule for f in slow.findings]
-    clear_caches()
+    REUSE.clear()
     assert found(warm) == found(Project.discover(tmp_path)) == [("dash-code", "12-3")]

@@ -100,7 +100,7 @@ class EvalContext:
         key = (unit.raw, self._creditor_key)
         memo = self.ruleset.unit_spans.get(key)
         if memo is None:
-            memo = self.ruleset.remember_unit(key)
+            memo = self.ruleset.unit_spans.put(key, {})
         spans = memo.get(i)
         if spans is None:
             spans = kind.spans(i, rule, unit, self)

@@ -402,14 +402,3 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
         seen.add(key)
         out.append(f)
     return out
-
-
-def clear_caches() -> None:
-    """Forget what is remembered between evaluations in this process (scans, renderings,
-    paths, normalised pieces and words), as at a fresh start. For tests and benchmarks: the
-    per-user cache on disk and a project's own rule set are left alone."""
-    from tmplstudio.text import normalize, segment
-
-    sourcemap.forget()
-    normalize._normalize_piece.cache_clear()
-    segment.tokens.cache_clear()

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from functools import lru_cache
 from typing import NamedTuple
 
 import ahocorasick
 
+from tmplstudio.reuse import REUSE
 from tmplstudio.text.normalize import PIECE_END, PIECES_KEPT, Normalized, is_han, normalize_phrase
 from tmplstudio.text.segment import tokens
 
@@ -81,14 +81,24 @@ class PhraseIndex:
         self._caches()
 
     def _caches(self) -> None:
-        self._scan_piece = lru_cache(maxsize=PIECES_KEPT)(self.scan)
-        self._piece_owners = lru_cache(maxsize=PIECES_KEPT)(self._owners_of_piece)
+        self._piece_scans = REUSE.memo("phrases.piece_scans", PIECES_KEPT)
+        self._piece_candidates = REUSE.memo("phrases.piece_candidates", PIECES_KEPT)
+
+    def _scan_piece(self, piece: str, family: str) -> dict:
+        found = self._piece_scans.get((piece, family))
+        return found if found is not None else self._piece_scans.put((piece, family), self.scan(piece, family))
+
+    def _piece_owners(self, piece: str, family: str) -> frozenset[int]:
+        owners = self._piece_candidates.get((piece, family))
+        if owners is None:
+            owners = self._piece_candidates.put((piece, family), self._owners_in(self._scan_piece(piece, family)))
+        return owners
 
     def build(self) -> None:
         ends = set(normalize_phrase(PIECE_END))
         self.by_piece = not any(c in ends for owners in self._owners.values() for phrase in owners for c in phrase.rstrip("".join(ends)))
-        self._scan_piece.cache_clear()
-        self._piece_owners.cache_clear()
+        self._piece_scans.clear()
+        self._piece_candidates.clear()
         for family, owners in self._owners.items():
             automaton = ahocorasick.Automaton()
             for phrase in owners:
@@ -107,9 +117,6 @@ class PhraseIndex:
         parts = [(at, self._scan_piece(piece, family)) for at, piece in norm.pieces]
         owners = [self._piece_owners(piece, family) for _at, piece in norm.pieces]
         return Found(parts, keep, frozenset().union(*owners))
-
-    def _owners_of_piece(self, piece: str, family: str) -> frozenset[int]:
-        return self._owners_in(self._scan_piece(piece, family))
 
     def _owners_in(self, found: dict) -> frozenset[int]:
         """Rules that may hit a text: those with a candidate phrase in it."""

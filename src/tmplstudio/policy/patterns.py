@@ -10,10 +10,11 @@ tree instead (``_syntax_tree``).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Iterator, NamedTuple
 
 import regex
+
+from tmplstudio.reuse import REUSE
 
 REGEX_TIMEOUT = 0.2  # generous enough for a loaded CI machine; a runaway pattern still stops quickly
 
@@ -174,7 +175,7 @@ def _stdlib_class(pattern: str) -> str:
 _REGEX_ONLY_RISKY = re.compile(r"\(\?(?:R|&|P>|[+-]?[0-9])|\{[^}]*\b[eids]\b[^}]*\}")
 
 
-@lru_cache(maxsize=4096)
+@REUSE.cached("patterns.compiled", 4096)
 def compile_pattern(pattern: str):
     """Compile a policy regex for matching on normalised (lower-case) text.
 
@@ -206,7 +207,7 @@ def compile_pattern(pattern: str):
     return regex.compile(pattern, regex.V0 | regex.IGNORECASE), True
 
 
-@lru_cache(maxsize=4096)
+@REUSE.cached("patterns.syntax_trees", 4096)
 def _syntax_tree(pattern: str):
     """The stdlib parser's tree of a pattern (as compiled: case-insensitive), or None for
     syntax only the `regex` module reads. What the loader proves about patterns, it proves here."""
@@ -246,7 +247,7 @@ class _AtStart:
         return self.inner.match(text)
 
 
-@lru_cache(maxsize=4096)
+@REUSE.cached("patterns.piece_locality", 4096)
 def piece_local(pattern: str) -> bool:
     """Can every match of ``pattern`` be found piece by piece (text/normalize.py)?
 

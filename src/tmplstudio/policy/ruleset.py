@@ -10,6 +10,7 @@ from tmplstudio.policy.kinds import KINDS
 from tmplstudio.policy.matching import PhraseIndex
 from tmplstudio.policy.model import Pack, Rule
 from tmplstudio.policy.patterns import REGEX_TIMEOUT, compile_pattern, piece_local
+from tmplstudio.reuse import REUSE
 from tmplstudio.text.normalize import PIECES_KEPT
 
 
@@ -39,21 +40,11 @@ class RuleSet:
         self._fresh()
 
     def _fresh(self) -> None:
-        self.patterns = _Compiled()
-        self._pattern_sets: dict[tuple[str, ...], int] = {}
-        self._local_sets: dict[tuple[int, ...], dict] = {}
-        self._piece_tables: dict[tuple[str, int], dict] = {}
-        self.unit_spans: dict[tuple, dict[int, list]] = {}
+        self._pattern_sets: dict[tuple[str, ...], int] = {}  # ids that name sets in the piece tables' keys
+        self._local_sets = REUSE.memo("patterns.rule_combinations", 256)
+        self._piece_tables = REUSE.memo("patterns.piece_tables", PIECES_KEPT)
+        self.unit_spans = REUSE.memo("spans.literal_texts", PIECES_KEPT)
         self._lock = threading.Lock()
-
-    def remember_unit(self, key: tuple) -> dict[int, list]:
-        """A new (first in, first out) entry of text-rule spans for one literal text."""
-        memo: dict[int, list] = {}
-        with self._lock:
-            self.unit_spans[key] = memo
-            while len(self.unit_spans) > PIECES_KEPT:
-                del self.unit_spans[next(iter(self.unit_spans))]
-        return memo
 
     def __getstate__(self) -> dict:
         return {"rules": self.rules, "index": self.index, "local": self.local,
@@ -74,7 +65,7 @@ class RuleSet:
                 local = tuple(sorted({p for i in rule_indices for p, on_original in self._patterns[i]
                                       if on_original == original and self.local.get(p)}))
                 found[original] = (local, frozenset(local), self.pattern_set(local))
-            self._local_sets[rule_indices] = found
+            self._local_sets.put(rule_indices, found)
         return found
 
     def pattern_set(self, patterns: tuple[str, ...]) -> int:
@@ -87,7 +78,7 @@ class RuleSet:
         out, now or earlier in this evaluation: ``timed_out``, which this adds to). Cached per
         piece unless something timed out, which may be the machine's load."""
         key = (piece, set_id)
-        table = self._piece_tables.get(key)  # a dict read needs no lock; eviction is first in, first out
+        table = self._piece_tables.get(key)
         if table is not None:
             return table
         table = {}
@@ -107,25 +98,14 @@ class RuleSet:
             if found:
                 table[pattern] = found
         if clean:
-            with self._lock:
-                self._piece_tables[key] = table
-                while len(self._piece_tables) > PIECES_KEPT:
-                    del self._piece_tables[next(iter(self._piece_tables))]
+            self._piece_tables.put(key, table)
         return table
 
     def find_all(self, pattern: str, text: str) -> tuple[tuple[int, int, str], ...]:
         """Every match of ``pattern`` in ``text``; raises TimeoutError (never cached)."""
-        compiled, bounded = self.patterns[pattern]
+        compiled, bounded = compile_pattern(pattern)
         found = compiled.finditer(text, timeout=REGEX_TIMEOUT) if bounded else compiled.finditer(text)
         return tuple((m.start(), m.end(), m.group(0)) for m in found)
-
-
-class _Compiled(dict):
-    """pattern -> (compiled, supports_timeout), compiled when first asked for."""
-
-    def __missing__(self, pattern: str):
-        compiled = self[pattern] = compile_pattern(pattern)
-        return compiled
 
 
 def build_ruleset(packs: Iterable[Pack], overrides: dict[str, str]) -> RuleSet:

@@ -25,6 +25,7 @@ from jinja2.lexer import TokenStream
 from jinja2.parser import Parser
 
 from tmplstudio.render.sandbox import account_output, environment, guard_loops, render_chunks
+from tmplstudio.reuse import REUSE
 
 DATA_MARK = "\ue000"
 VAR_MARK = "\ue001"
@@ -126,26 +127,14 @@ def scan(body: str, base: int, key: str | None = None) -> Scan:
 
 # Recent scans per document: a keystroke in literal text changes one data token, and the new
 # scan is the old one with that token's text replaced and everything after it shifted.
-_RECENT: dict[str, list[Scan]] = {}
-_RECENT_LOCK = threading.Lock()
+_RECENT = REUSE.memo("templates.recent_scans", 64)
 _TAG_CHARS = set("{}%#\r")
 
 
-def forget() -> None:
-    """Drop every remembered skeleton and scan (see policy.engine.clear_caches)."""
-    with _RECENT_LOCK:
-        _RECENT.clear()
-    with _SKELETONS.lock:
-        _SKELETONS.items.clear()
-
-
 def _remember(key: str, result: Scan) -> None:
-    with _RECENT_LOCK:
-        scans = _RECENT.pop(key, [])  # re-inserted last: the dict's order is least recent first
-        scans.append(result)
-        _RECENT[key] = scans[-4:]
-        while len(_RECENT) > 64:
-            del _RECENT[next(iter(_RECENT))]
+    scans = list(_RECENT.get(key, ()))
+    scans.append(result)
+    _RECENT.put(key, tuple(scans[-4:]))
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -173,8 +162,7 @@ def _common_suffix(a: str, b: str, limit: int) -> int:
 def _rescan(body: str, base: int, key: str) -> Scan | None:
     if "\r" in body:
         return None
-    with _RECENT_LOCK:
-        recent = list(reversed(_RECENT.get(key, ())))
+    recent = list(reversed(_RECENT.get(key, ())))
     for old in recent:
         if old.base != base:
             continue
@@ -272,7 +260,9 @@ def _scan(body: str, base: int) -> Scan:
             elif token == "linecomment":
                 result.comments.append(Comment(value, off(start), off(end)))
             pos = end if found >= 0 else pos
-        key = tuple((t, v) if t != "data" else ("data", "") for _l, t, v in raw_tokens)
+        # The tags with their line numbers (the tree's nodes carry them: a skeleton parsed from
+        # one text must not give another text's line numbers); literal text left out.
+        key = tuple((ln, t, v) if t != "data" else (ln, "data", "") for ln, t, v in raw_tokens)
         skeleton = _SKELETONS.get(key)
         if skeleton is None:
             # Parse from the tokens we already have instead of lexing the body a second time.
@@ -283,10 +273,7 @@ def _scan(body: str, base: int) -> Scan:
             except RecursionError:
                 raise TemplateSyntaxError("expressions or tags nested too deeply", parser.stream.current.lineno) from None
             _check_nesting(tree)
-            skeleton = Skeleton(tree)
-            _SKELETONS.put(key, skeleton)
-        else:
-            _SKELETONS.touch(key)
+            skeleton = _SKELETONS.put(key, Skeleton(tree))
         result.skeleton = skeleton
         result.tree = skeleton.tree
         result.outputs, result.exprs, result.names, result.loops = skeleton.outputs, skeleton.exprs, skeleton.names, skeleton.loops
@@ -336,7 +323,7 @@ class Skeleton:
         self.loops: list[nodes.For] = []
         self.compiled = None  # (template, traceable), built on first render
         self.pathset = None   # paths through a template without partials (render/paths.py)
-        self.traces: dict[str, list] = {}  # sample values -> rendering with data by index
+        self.traces = REUSE.memo("render.replays", _MAX_TRACES)  # sample values -> rendering with data by index
         self.replayable: bool | None = None
         self._has: dict[tuple, bool] = {}
         self._unmasked: dict[tuple[int, frozenset[str]], list[str]] = {}
@@ -379,31 +366,7 @@ class Skeleton:
         return self._has[node_types]
 
 
-class _LRU:
-    def __init__(self, size: int):
-        from collections import OrderedDict
-
-        self.size = size
-        self.items: "OrderedDict[tuple, Skeleton]" = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            return self.items.get(key)
-
-    def touch(self, key):
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-
-    def put(self, key, value):
-        with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-_SKELETONS = _LRU(64)
+_SKELETONS = REUSE.memo("templates.skeletons", 64)
 DATA_VAR = "_tmplstudio_data"
 
 
@@ -622,9 +585,7 @@ def render_traced(result: Scan, compiled, values: dict[str, Any]) -> tuple[str, 
     if key is not None:
         trace = _trace(raw, result)
         if trace is not None:
-            if len(skeleton.traces) >= _MAX_TRACES:
-                skeleton.traces.clear()
-            skeleton.traces[key] = trace
+            skeleton.traces.put(key, trace)
     return untrace(raw, result, traceable)
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import tomli_w
+
+from tmplstudio.reuse import REUSE
 
 FENCE = "+++"
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -70,7 +71,7 @@ def split(source: str) -> Split:
     return Split({}, fm_start, source[fm_start:], len(source), (problem,), True)
 
 
-@lru_cache(maxsize=64)
+@REUSE.cached("templates.front_matter", 64)
 def _loads(text: str) -> dict[str, Any]:
     # Cached: while an author types in the body the front matter is unchanged. Callers copy
     # what they keep, so the shared dict is never mutated.
@@ -94,7 +95,7 @@ def _parse_toml(text: str, base: int, source: str) -> tuple[dict[str, Any], tupl
         return {}, (Problem(f"front matter is not valid TOML: {msg}", offset, end),)
 
 
-@lru_cache(maxsize=64)
+@REUSE.cached("templates.key_offsets", 64)
 def key_offsets(fm_text: str, fm_start: int) -> dict[str, tuple[int, int]]:
     """Where each top-level key or table header sits, for findings about a key.
 

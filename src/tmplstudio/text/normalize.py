@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+
+from tmplstudio.reuse import REUSE
 
 # Characters that are invisible or only steer rendering; they never belong inside a word.
 _INVISIBLE_RANGES = (
@@ -59,7 +60,7 @@ def _t2s(ch: str) -> str:
     return _converter.convert(ch)
 
 
-@lru_cache(maxsize=65536)
+@REUSE.cached("text.fold_char", 65536)
 def fold_char(ch: str) -> str:
     """The matching form of one character ('' when it should vanish)."""
     if is_invisible(ch):
@@ -232,7 +233,7 @@ def normalize(text: str) -> Normalized:
     return Normalized(text, folded, starts, ends, tuple(spans))
 
 
-@lru_cache(maxsize=PIECES_KEPT)
+@REUSE.cached("text.normalized_pieces", PIECES_KEPT)
 def _normalize_piece(piece: str) -> Normalized:
     return _normalize(piece)
 
@@ -319,7 +320,7 @@ def _collapse_space(chars: list[str], starts: list[int], ends: list[int]):
     return out_c, out_s, out_e
 
 
-@lru_cache(maxsize=65536)
+@REUSE.cached("text.normalized_phrases", 65536)
 def normalize_phrase(phrase: str) -> str:
     """Phrases in packs go through the same folding so authors may write them naturally."""
     return _normalize(phrase).text

@@ -17,9 +17,8 @@ import hashlib
 import importlib.util
 import os
 import threading
-from functools import lru_cache
-
 from tmplstudio import usercache
+from tmplstudio.reuse import REUSE
 
 _lock = threading.Lock()
 _tokenizer = None
@@ -43,13 +42,13 @@ def warm_up() -> None:
     _get().cut("预热")
 
 
-@lru_cache(maxsize=4096)
+@REUSE.cached("text.words", 4096)
 def tokens(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) code-point spans of jieba's words in ``text``."""
-    kept = _kept()
-    found = kept.get(text)
-    if found is not None:
-        return found
+    if REUSE.active("text.words"):  # the words of texts seen in earlier runs (per-user cache)
+        found = _kept().get(text)
+        if found is not None:
+            return found
     found = tuple((start, end) for _word, start, end in _get().tokenize(text))
     if _path is not None and len(text) <= MAX_KEPT_CHARS:
         with _lock:  # the studio cuts words in its worker threads too

@@ -5,7 +5,6 @@ two side by side, one glued into a link or phone number, a body of variables onl
 from __future__ import annotations
 
 import fnmatch
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import regex
@@ -13,6 +12,7 @@ import regex
 from tmplstudio.policy.kinds.base import Hit, Kind
 from tmplstudio.policy.model import Rule, TextFix
 from tmplstudio.render.sourcemap import PLACEHOLDER
+from tmplstudio.reuse import REUSE
 from tmplstudio.template.meta import did_you_mean
 
 if TYPE_CHECKING:
@@ -42,12 +42,12 @@ class Variables(Kind):
         return _check(i, rule, ctx)
 
 
-@lru_cache(maxsize=4096)
+@REUSE.cached("variables.sensitive_names", 4096)
 def _matches_globs(name: str, globs: tuple[str, ...]) -> bool:
     return _glob_pattern(globs).match(name.lower()) is not None
 
 
-@lru_cache(maxsize=256)
+@REUSE.cached("variables.name_globs", 256)
 def _glob_pattern(globs: tuple[str, ...]) -> "regex.Pattern":
     return regex.compile("|".join(fnmatch.translate(g.lower()) for g in globs) or r"(?!)")
 
