@@ -307,6 +307,7 @@ def family_markdown(report: Report) -> str:
         return ""
     lines = [
         "",
+        "",
         "| Family | zh | en | Recall (labels) | Clean rate | Info reported | One finding |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
@@ -330,7 +331,7 @@ def family_plain(report: Report) -> str:
     if not families:
         return ""
     width = max(len(f) for f in families)
-    lines = ["", f"{'family':<{width}}  {'zh':>3} {'en':>3}  {'recall':<16}  {'clean':<16}  {'info':<12}  {'count':<12}"]
+    lines = ["", "", f"{'family':<{width}}  {'zh':>3} {'en':>3}  {'recall':<16}  {'clean':<16}  {'info':<12}  {'count':<12}"]
     for family, row in families.items():
         lines.append(f"{family:<{width}}  {row['zh']:>3} {row['en']:>3}  {_ratio(row['detected'], row['labeled']):<16}  "
                      f"{_ratio(row['passed'], row['clean']):<16}  {_ratio(row['info_met'], row['info']):<12}  "
