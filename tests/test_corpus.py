@@ -44,6 +44,41 @@ def test_corpus_is_well_formed():
         tomllib.loads(front)
 
 
+def test_blind2_is_well_formed():
+    """tests/corpus/blind2 (issue 13): every case is a valid message or template with known labels.
+    No recall target here: the engine is measured with bench/corpus_report.py --corpus blind2."""
+    from tmplstudio.render.sandbox import environment, render_chunks
+    from tmplstudio.template.source import parse_template
+
+    messages = cr.load_corpus(cr.BLIND2_DIR)
+    ids = [m.id for m in messages]
+    assert len(ids) == len(set(ids)), "duplicate message ids"
+    for m in messages:
+        assert m.id.startswith(f"b2{m.lang}-"), m.id
+        assert m.family in cr.FAMILIES, f"{m.id}: unknown family {m.family!r}"
+        assert m.cite, f"{m.id}: no source (cite the adapted text, or say original)"
+        assert (m.template is None) == bool(m.text), f"{m.id}: give either text or template"
+        labels = set(m.expect) | set(m.expect_info) | set(m.expect_count)
+        assert not labels - set(cr.RULE_IDS), f"{m.id}: unknown rule ids {labels - set(cr.RULE_IDS)}"
+        assert set(m.expect_count) <= set(m.expect), f"{m.id}: expect_count names a rule not in expect"
+        assert not set(m.expect_info) & set(m.expect), f"{m.id}: a rule both expected and expected at info"
+        assert all(isinstance(n, int) and n > 0 for n in m.expect_count.values()), m.id
+        template = parse_template(m.source(), f"{m.id}.j2")
+        assert not template.problems, f"{m.id}: {[p.message for p in template.problems]}"
+        if m.template is not None:
+            assert not m.meta, f"{m.id}: a template case keeps its metadata in its front matter"
+            assert template.meta.samples, f"{m.id}: a template case needs samples"
+            compiled = environment().from_string(template.body)
+            for name, values in template.meta.samples.items():
+                assert render_chunks(compiled, values).strip(), f"{m.id}: sample {name} renders empty"
+            if template.meta.subject is not None:
+                environment().from_string(template.meta.subject)
+    assert len(messages) >= 400
+    assert sum(m.scored_clean for m in messages) >= 120, "at least 120 clean look-alikes"
+    assert {m.lang for m in messages} == {"zh", "en"}
+    assert {m.family for m in messages} == set(cr.FAMILIES), "every family has cases"
+
+
 def test_corpus_coverage():
     messages = cr.load_corpus()
     assert len(messages) >= 240
