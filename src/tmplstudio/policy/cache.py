@@ -24,7 +24,7 @@ FORMAT = 1
 KEEP = 8  # entries kept (one per pack combination and config in use)
 
 # The modules whose code decides what a loaded pack and its rule set contain.
-_BUILDERS = ("policy/loader.py", "policy/model.py", "policy/engine.py", "policy/matching.py",
+_BUILDERS = ("policy/loader.py", "policy/model.py", "policy/sources.py", "policy/engine.py", "policy/matching.py",
              "text/normalize.py", "__init__.py")
 
 

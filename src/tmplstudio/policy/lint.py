@@ -16,7 +16,8 @@ error   never-matches   a phrase that is empty after normalisation, or a pattern
                         normalised text) with a character normalisation always replaces:
                         Traditional 門, full-width Ａ, zero-width characters, Cyrillic а
 error   shadowed        a phrase that is also in the rule's own `allow` list, so every hit is allowed
-error   example-fails   a hit example the rule does not fire on, or an ok example it fires on
+error   example-fails   a hit example the rule does not fire on (or not at the example's severity),
+                        or an ok example it fires on
 warning redundant-phrase  two entries of one list that are the same after normalisation (上門 / 上门)
 warning invisible       a phrase with zero-width or format characters (removed before matching,
                         so they change nothing, and nobody reviewing the pack can see them)
@@ -24,6 +25,7 @@ warning literal-star    a `*` inside a phrase that normalisation folds away (上
                         上门: only a trailing `*` is a wildcard; `f**k` stays literal and is fine)
 warning no-examples     a rule without `hit` or without `ok` examples
 warning no-source       a rule without `source`
+warning incomplete-source  a source without the article it rests on or the date it was verified
 
 Upper case and Traditional characters in *phrases* are not problems: phrases go through the
 same normalisation as the text, so `Reply STOP` and `上門` match exactly like `reply stop`
@@ -40,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from tmplstudio.errors import InputError
-from tmplstudio.policy import loader
+from tmplstudio.policy import loader, sources
 from tmplstudio.policy.model import RULE_KINDS, Pack, Rule
 from tmplstudio.template.meta import did_you_mean
 from tmplstudio.text.normalize import fold_char, is_invisible, normalize_phrase
@@ -49,7 +51,7 @@ ERROR, WARNING = "error", "warning"
 FIX_KEYS = ("replace", "replacements", "prepend", "append")
 ESCALATE_KEYS = ("severity", "when", "near", "within")
 EXAMPLE_KEYS = ("hit", "ok")
-EXAMPLE_ITEM_KEYS = ("text", "meta")
+EXAMPLE_ITEM_KEYS = ("text", "meta", "severity")
 LIMIT_KEYS = ("segments", "chars", "severity")
 ALL_RULE_KEYS = tuple(dict.fromkeys(loader.RULE_COMMON + tuple(k for keys in loader.KIND_KEYS.values() for k in keys)))
 PHRASE_LISTS = ("phrases", "allow", "not_after", "not_before", "any")
@@ -233,6 +235,8 @@ def lint_file(path: Path) -> PackLint:
         try:
             base_pack = loader.build_pack({"pack": clean_header, "rules": []}, path, text)
             result.pack_id = base_pack.id
+            for src in base_pack.sources:
+                _check_source(src, "[pack]", lines.pack_key("sources"), problem)
         except InputError as exc:
             problem(exc.line or lines.pack_line, ERROR, "invalid", exc.message)
     pack_id = base_pack.id if base_pack else (header.get("id") if isinstance(header, dict) and isinstance(header.get("id"), str) else "?")
@@ -322,7 +326,16 @@ def _lint_rule(raw: Any, index: int, pack_id: str, path: Path, lines: _Lines, pr
         problem(lines.key(index, "examples"), WARNING, "no-examples", f"{where}: no 'ok' example; add [rules.examples] ok = [...] so `policy test` proves it does not fire on fine text")
     if not rule.source:
         problem(line, WARNING, "no-source", f"{where}: no 'source'; name the law, regulation or platform rule it enforces")
+    for src in rule.source:
+        _check_source(src, where, lines.value(index, src.article or src.title, lines.key(index, "source")), problem)
     return rule
+
+
+def _check_source(src, where: str, line: int | None, problem) -> None:
+    if src.missing:
+        missing = " and no ".join({"article": "article", "verified": "verification date ('verified')"}[k] for k in src.missing)
+        problem(line, WARNING, "incomplete-source", f"{where}: source {src.title!r} has no {missing}; "
+                "write it as { title, article, date, url, verified = \"YYYY-MM-DD\" } so a reader can find the provision")
 
 
 def _nested_unknown_keys(clean: dict, index: int, where: str, lines: _Lines, problem) -> None:
@@ -344,6 +357,8 @@ def _nested_unknown_keys(clean: dict, index: int, where: str, lines: _Lines, pro
             for item in examples.get(side, []) if isinstance(examples.get(side), list) else []:
                 check(item, EXAMPLE_ITEM_KEYS, "example", "examples")
     check(clean.get("fix"), FIX_KEYS, "fix", "fix")
+    for src in clean.get("source", []) if isinstance(clean.get("source"), list) else [clean.get("source")]:
+        check(src, sources.KEYS, "source", "source")
     for esc in clean.get("escalate", []) if isinstance(clean.get("escalate"), list) else []:
         check(esc, ESCALATE_KEYS, "escalate", "escalate")
         _check_when(esc.get("when") if isinstance(esc, dict) else None, index, where, lines, problem)
@@ -444,7 +459,10 @@ def _check_examples(pack: Pack, raw_rules: list, lines: _Lines, problem) -> None
         index = index_of.get((r.rule.id, r.rule.variant), 0)
         at = lines.value(index, r.example.text, r.example.line or r.rule.line)
         text = r.example.text if len(r.example.text) <= 60 else r.example.text[:57] + "..."
-        if r.expect_hit:
+        if r.expect_hit and r.severity is not None:
+            problem(at, ERROR, "example-fails", f"rule '{r.rule.label}': hit example {text!r} is reported as "
+                    f"{r.severity.value}, not {r.example.severity.value}")
+        elif r.expect_hit:
             others = sorted({f.rule for f in r.evaluation.findings if not f.suppressed and f.pack == pack.id})
             also = f" (rules of this pack that did fire: {', '.join(others)})" if others else ""
             problem(at, ERROR, "example-fails", f"rule '{r.rule.label}': hit example {text!r} does not trigger the rule{also}")

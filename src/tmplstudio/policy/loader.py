@@ -17,6 +17,7 @@ import regex
 
 from tmplstudio.errors import InputError
 from tmplstudio.policy.model import RULE_KINDS, Escalation, Example, Fix, Pack, Rule, Severity
+from tmplstudio.policy.sources import parse_sources
 from tmplstudio.template.meta import did_you_mean
 
 PACK_KEYS = ("id", "title", "version", "description", "locales", "channels", "jurisdictions", "providers", "categories", "sources")
@@ -470,7 +471,7 @@ def build_pack(data: dict[str, Any], path: Path, text: str = "", bundled: bool =
         jurisdictions=tuple(j.upper() for j in str_list(header.get("jurisdictions"), "[pack] jurisdictions")),
         providers=tuple(p.lower() for p in str_list(header.get("providers"), "[pack] providers")),
         categories=str_list(header.get("categories"), "[pack] categories"),
-        sources=str_list(header.get("sources"), "[pack] sources"),
+        sources=parse_sources(header.get("sources"), "[pack]", lambda m: fail(m, next((n for n, l in enumerate(lines.lines, 1) if re.match(r"\s*sources\s*=", l)), None))),
         bundled=bundled,
     )
 
@@ -517,7 +518,7 @@ def _build_rule(raw: Any, pack_id: str, index: int, lines: _RuleLines, fail, str
         severity=severity,
         message=message.strip(),
         explanation=str(raw.get("explanation", "")).strip(),
-        source=str_list(raw.get("source"), f"{where}: source"),
+        source=parse_sources(raw.get("source"), where, lambda m: fail(m, lines.key(index, "source"))),
         pack_id=pack_id,
         params=params,
         suggestion=raw.get("suggestion"),
@@ -662,13 +663,15 @@ def _build_examples(value: Any, side: str, where: str, line, fail) -> tuple[Exam
     for item in value.get(side, []) or []:
         if isinstance(item, str):
             out.append(Example(item, {}, line()))
-        elif isinstance(item, dict) and isinstance(item.get("text"), str) and set(item) <= {"text", "meta"}:
+        elif isinstance(item, dict) and isinstance(item.get("text"), str) and set(item) <= {"text", "meta", "severity"}:
             meta = item.get("meta", {})
             if not isinstance(meta, dict):
                 raise fail(f"{where}: example meta must be a table of front-matter keys", line())
-            out.append(Example(item["text"], meta, line()))
+            if "severity" in item and (side != "hit" or item["severity"] not in ("error", "warning", "info")):
+                raise fail(f"{where}: an example's severity (error, warning or info) is what a hit example must report", line())
+            out.append(Example(item["text"], meta, line(), Severity(item["severity"]) if "severity" in item else None))
         else:
-            raise fail(f"{where}: each {side} example must be a string or {{ text = \"...\", meta = {{...}} }}", line())
+            raise fail(f"{where}: each {side} example must be a string or {{ text = \"...\", meta = {{...}}, severity = \"...\" }}", line())
     return tuple(out)
 
 
