@@ -19,7 +19,7 @@ GOOD_RULE = textwrap.dedent('''
     kind = "phrases"
     severity = "error"
     message = "Announces a visit."
-    source = ["刑法 293-1"]
+    source = [{ title = "《刑法》", article = "第二百九十三条之一（二）", verified = "2026-12-01" }]
     phrases = ["上门催收", "上门追讨"]
     allow = ["上门服务"]
     [rules.examples]
@@ -27,13 +27,15 @@ GOOD_RULE = textwrap.dedent('''
     ok = ["可预约上门服务"]
 ''')
 
+SOURCE = 'source = [{ title = "《刑法》", article = "第二百九十三条之一（二）", verified = "2026-12-01" }]'
+
 GOOD_PATTERN = textwrap.dedent('''
     [[rules]]
     id = "idno"
     kind = "pattern"
     severity = "error"
     message = "ID number."
-    source = ["个人信息保护法"]
+    source = [{ title = "《个人信息保护法》", article = "第五十一条（三）", verified = "2026-12-01" }]
     patterns = ['(?<!\\d)\\d{17}[\\dx](?!\\d)']
     [rules.examples]
     hit = ["身份证11010519491231002X"]
@@ -80,7 +82,18 @@ TRIGGERS = [
     ("literal-star", HEADER + GOOD_RULE.replace('"上门追讨"', '"上门*追讨"'), "warning", "matches only '上门追讨'"),
     ("no-examples", HEADER + GOOD_RULE.replace('ok = ["可预约上门服务"]', ""), "warning", "no 'ok' example"),
     ("no-examples", HEADER + GOOD_RULE.replace('hit = ["我们将上门催收"]', ""), "warning", "no 'hit' example"),
-    ("no-source", HEADER + GOOD_RULE.replace('source = ["刑法 293-1"]\n', ""), "warning", "no 'source'"),
+    ("no-source", HEADER + GOOD_RULE.replace(SOURCE + "\n", ""), "warning", "no 'source'"),
+    # The old string form still loads, but says neither which provision nor when it was checked.
+    ("incomplete-source", HEADER + GOOD_RULE.replace(SOURCE, 'source = ["刑法 293-1"]'), "warning",
+     "source '刑法 293-1' has no article and no verification date"),
+    ("incomplete-source", HEADER + GOOD_RULE.replace(', verified = "2026-12-01"', ""), "warning", "has no verification date"),
+    ("incomplete-source", HEADER.replace('locales', 'sources = ["Demo guide"]\nlocales') + GOOD_RULE, "warning",
+     "[pack]: source 'Demo guide' has no article"),
+    ("unknown-key", HEADER + GOOD_RULE.replace("article =", "articel ="), "error", "did you mean 'article'"),
+    ("invalid", HEADER + GOOD_RULE.replace('verified = "2026-12-01"', 'verified = "1.12.2026"'), "error", "as YYYY-MM-DD"),
+    ("invalid", HEADER + GOOD_RULE.replace('title = "《刑法》", ', ""), "error", "needs a 'title'"),
+    ("example-fails", HEADER + GOOD_RULE.replace('hit = ["我们将上门催收"]', 'hit = [{ text = "我们将上门催收", severity = "warning" }]'),
+     "error", "is reported as error, not warning"),
 ]
 
 
@@ -107,6 +120,10 @@ NEAR_MISSES = [
     ("redundant-phrase", HEADER + GOOD_RULE.replace('"上门追讨"', '"上门追讨", "REPLY STOP"')),  # upper case is fine
     ("invisible", HEADER + GOOD_RULE.replace('"上门追讨"', '"上門追討"')),  # Traditional in a phrase matches Simplified text
     ("literal-star", HEADER.replace('["zh"]', '["en"]') + GOOD_RULE.replace('"上门追讨"', '"f**k", "arrest*"')),
+    # An unquoted TOML date is a verification date too.
+    ("incomplete-source", HEADER + GOOD_RULE.replace('verified = "2026-12-01"', "verified = 2026-12-01")),
+    # A hit example at the severity the rule reports.
+    ("example-fails", HEADER + GOOD_RULE.replace('hit = ["我们将上门催收"]', 'hit = [{ text = "我们将上门催收", severity = "error" }]')),
 ]
 
 
@@ -216,7 +233,7 @@ def test_cli_output_format_and_exit_code_on_errors(tmp_path):
 
 
 def test_cli_warnings_alone_do_not_fail(tmp_path):
-    write(tmp_path / "p.toml", HEADER + GOOD_RULE.replace('source = ["刑法 293-1"]\n', ""))
+    write(tmp_path / "p.toml", HEADER + GOOD_RULE.replace(SOURCE + "\n", ""))
     r = tmplstudio("policy", "lint", "p.toml", cwd=tmp_path)
     assert r.returncode == 0
     assert "p.toml:7: warning no-source rule 'visit'" in r.stdout

@@ -16,7 +16,8 @@ error   never-matches   a phrase that is empty after normalisation, or a pattern
                         normalised text) with a character normalisation always replaces:
                         Traditional 門, full-width Ａ, zero-width characters, Cyrillic а
 error   shadowed        a phrase that is also in the rule's own `allow` list, so every hit is allowed
-error   example-fails   a hit example the rule does not fire on, or an ok example it fires on
+error   example-fails   a hit example the rule does not fire on (or not at the example's severity),
+                        or an ok example it fires on
 warning redundant-phrase  two entries of one list that are the same after normalisation (上門 / 上门)
 warning invisible       a phrase with zero-width or format characters (removed before matching,
                         so they change nothing, and nobody reviewing the pack can see them)
@@ -24,6 +25,7 @@ warning literal-star    a `*` inside a phrase that normalisation folds away (上
                         上门: only a trailing `*` is a wildcard; `f**k` stays literal and is fine)
 warning no-examples     a rule without `hit` or without `ok` examples
 warning no-source       a rule without `source`
+warning incomplete-source  a source without the article it rests on or the date it was verified
 
 Upper case and Traditional characters in *phrases* are not problems: phrases go through the
 same normalisation as the text, so `Reply STOP` and `上門` match exactly like `reply stop`
@@ -73,6 +75,8 @@ def lint_file(path: Path) -> PackLint:
     def problem(where: tuple[int | None, int | None], level: str, code: str, message: str) -> None:
         result.problems.append(Problem(str(path), where[0], level, code, message, where[1]))
 
+    for src in pack.sources:
+        _check_source(src, "[pack]", lines.pack_key("sources"), problem)
     for rule, index in zip(pack.rules, parsed.indices):
         where = f"rule '{rule.id}' ({rule.variant})" if rule.variant else f"rule '{rule.id}'"
         _check_phrases(rule, index, where, lines, problem)
@@ -83,10 +87,19 @@ def lint_file(path: Path) -> PackLint:
             problem(lines.key(index, "examples"), WARNING, "no-examples", f"{where}: no 'ok' example; add [rules.examples] ok = [...] so `policy test` proves it does not fire on fine text")
         if not rule.source:
             problem((rule.line, None), WARNING, "no-source", f"{where}: no 'source'; name the law, regulation or platform rule it enforces")
+        for src in rule.source:
+            _check_source(src, where, lines.value(index, src.article or src.title, lines.key(index, "source")), problem)
     if pack.rules:
         _check_examples(pack, parsed, problem)
     result.problems.sort(key=lambda p: (p.line or 0, p.level != ERROR, p.code))
     return result
+
+
+def _check_source(src, where: str, at: tuple[int | None, int | None], problem) -> None:
+    if src.missing:
+        missing = " and no ".join({"article": "article", "verified": "verification date ('verified')"}[k] for k in src.missing)
+        problem(at, WARNING, "incomplete-source", f"{where}: source {src.title!r} has no {missing}; "
+                "write it as { title, article, date, url, verified = \"YYYY-MM-DD\" } so a reader can find the provision")
 
 
 def _norm(phrase: str) -> str:
@@ -166,7 +179,10 @@ def _check_examples(pack: Pack, parsed: schema.Parsed, problem) -> None:
         index = index_of.get((r.rule.id, r.rule.variant), 0)
         at = lines.value(index, r.example.text, (r.example.line or r.rule.line, None))
         text = r.example.text if len(r.example.text) <= 60 else r.example.text[:57] + "..."
-        if r.expect_hit:
+        if r.expect_hit and r.severity is not None:
+            problem(at, ERROR, "example-fails", f"rule '{r.rule.label}': hit example {text!r} is reported as "
+                    f"{r.severity.value}, not {r.example.severity.value}")
+        elif r.expect_hit:
             others = sorted({f.rule for f in r.evaluation.findings if not f.suppressed and f.pack == pack.id})
             also = f" (rules of this pack that did fire: {', '.join(others)})" if others else ""
             problem(at, ERROR, "example-fails", f"rule '{r.rule.label}': hit example {text!r} does not trigger the rule{also}")

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from tmplstudio.policy.sources import Source
+
 
 class Severity(str, Enum):
     ERROR = "error"
@@ -28,6 +30,7 @@ class Example:
     text: str
     meta: dict[str, Any] = field(default_factory=dict)
     line: int | None = None  # where the example sits in the pack file, for readable test failures
+    severity: Severity | None = None  # a hit example may also fix the severity the rule must report
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class Rule:
     severity: Severity
     message: str
     explanation: str
-    source: tuple[str, ...]
+    source: tuple[Source, ...]
     pack_id: str
     params: dict[str, Any]
     suggestion: str | None = None
@@ -95,7 +98,7 @@ class Pack:
     jurisdictions: tuple[str, ...] = ()
     providers: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
     bundled: bool = False
 
 
@@ -128,7 +131,7 @@ class Finding:
     suggestion: str | None = None
     fix: TextFix | None = None
     explanation: str = ""
-    source: tuple[str, ...] = ()
+    source: tuple[Source, ...] = ()
     file: str | None = None  # file the span is in, when it is not the template itself (a partial)
     # The branch conditions that reach this text ("when days > 60"); None on every path.
     path: str | None = None

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tmplstudio.errors import InputError
 from tmplstudio.policy.kinds import KINDS, Params
 from tmplstudio.policy.model import Escalation, Example, Fix, Pack, Rule, Severity
+from tmplstudio.policy.sources import Source, parse_sources
 from tmplstudio.template.meta import did_you_mean
 
 PACK_KEYS = ("id", "title", "version", "description", "locales", "channels", "jurisdictions", "providers", "categories", "sources")
@@ -27,7 +29,7 @@ CONDITION_KEYS = ("channel", "locale", "language", "jurisdiction", "category", "
 FIX_KEYS = ("replace", "replacements", "prepend", "append")
 ESCALATE_KEYS = ("severity", "when", "near", "within")
 EXAMPLE_KEYS = ("hit", "ok")
-EXAMPLE_ITEM_KEYS = ("text", "meta")
+EXAMPLE_ITEM_KEYS = ("text", "meta", "severity")
 ERROR, WARNING = "error", "warning"
 _ID = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -203,7 +205,8 @@ def parse_data(data: dict[str, Any], path: Path, text: str = "", bundled: bool =
         report(lines.pack_key(key), "invalid", f"[pack] {key} must be a string or a list of strings")
         return ()
 
-    fields = {k: header_list(k) for k in ("locales", "channels", "jurisdictions", "providers", "categories", "sources")}
+    fields = {k: header_list(k) for k in ("locales", "channels", "jurisdictions", "providers", "categories")}
+    pack_sources = _sources(header.get("sources"), "[pack]", lines.pack_key("sources"), report)
 
     raw_rules = data.get("rules", [])
     if not isinstance(raw_rules, list):
@@ -243,7 +246,7 @@ def parse_data(data: dict[str, Any], path: Path, text: str = "", bundled: bool =
             jurisdictions=tuple(j.upper() for j in fields["jurisdictions"]),
             providers=tuple(p.lower() for p in fields["providers"]),
             categories=fields["categories"],
-            sources=fields["sources"],
+            sources=pack_sources,
             bundled=bundled,
         )
     parsed.problems.sort(key=lambda p: (p.line or 0, p.column or 0))
@@ -307,7 +310,7 @@ def _rule(raw: Any, index: int, pack_id: str, lines: Lines, report) -> Rule | No
             checked = Params(params, where, lambda key, msg, code, value: problem(
                 lines.value(index, value, at(key)) if value else (at(key) if key else (line, None)), code, msg))
             kind.validate(checked)
-    source = _strings(raw.get("source"), f"{where}: source", at("source"), problem)
+    source = _sources(raw.get("source"), where, at("source"), problem)
     fix = _fix(raw.get("fix"), where, at, problem)
     when = _when(raw.get("when"), where, at("when"), problem)
     escalate = _escalations(raw.get("escalate"), where, at, problem, kind)
@@ -335,15 +338,12 @@ def _rule(raw: Any, index: int, pack_id: str, lines: Lines, report) -> Rule | No
     )
 
 
-def _strings(value: Any, what: str, where, problem) -> tuple[str, ...]:
-    if value is None:
+def _sources(value: Any, where: str, spot, problem) -> tuple[Source, ...]:
+    try:
+        return parse_sources(value, where, InputError)
+    except InputError as exc:
+        problem(spot, "unknown-key" if "unknown key" in exc.message else "invalid", exc.message)
         return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    problem(where, "invalid", f"{what} must be a string or a list of strings")
-    return ()
 
 
 def _unknown(table: dict, allowed: tuple[str, ...], what: str, where: str, at, fallback: str, problem) -> None:
@@ -449,10 +449,14 @@ def _examples(value: Any, where: str, at, problem) -> tuple[tuple[Example, ...],
                 if not isinstance(meta, dict):
                     problem(spot, "invalid", f"{where}: example meta must be a table of front-matter keys")
                     continue
-                out.append(Example(item["text"], meta, spot[0]))
+                severity = item.get("severity")
+                if severity is not None and (side != "hit" or severity not in ("error", "warning", "info")):
+                    problem(spot, "invalid", f"{where}: an example's severity (error, warning or info) is what a hit example must report")
+                    continue
+                out.append(Example(item["text"], meta, spot[0], Severity(severity) if severity else None))
             elif isinstance(item, dict) and isinstance(item.get("text"), str):
                 _unknown(item, EXAMPLE_ITEM_KEYS, "example", where, at, "examples", problem)
             else:
-                problem(spot, "invalid", f"{where}: each {side} example must be a string or {{ text = \"...\", meta = {{...}} }}")
+                problem(spot, "invalid", f"{where}: each {side} example must be a string or {{ text = \"...\", meta = {{...}}, severity = \"...\" }}")
         sides.append(tuple(out))
     return sides[0], sides[1]

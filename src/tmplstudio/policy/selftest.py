@@ -2,8 +2,8 @@
 
 Each example is evaluated as a whole template under the pack's defaults (its first locale,
 jurisdiction, channel and provider) merged with the example's own front matter, with only
-that pack loaded. A ``hit`` example passes when the rule fires; an ``ok`` example passes when
-it does not.
+that pack loaded. A ``hit`` example passes when the rule fires (at the example's ``severity``,
+when it names one); an ``ok`` example passes when it does not.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import tomli_w
 
 from tmplstudio.policy.engine import Evaluation, evaluate
-from tmplstudio.policy.model import Example, Pack, Rule
+from tmplstudio.policy.model import Example, Pack, Rule, Severity
 
 _LOCALE_FOR = {"zh": "zh-CN", "en": "en-US"}
 
@@ -32,8 +32,15 @@ class ExampleResult:
         return [f for f in self.evaluation.findings if f.rule == self.rule.id and f.pack == self.rule.pack_id and not f.suppressed]
 
     @property
+    def severity(self) -> Severity | None:
+        """The worst severity the rule reported on the example (None: it did not fire)."""
+        return max((f.severity for f in self.rule_findings), key=lambda s: s.rank, default=None)
+
+    @property
     def passed(self) -> bool:
-        return bool(self.rule_findings) == self.expect_hit
+        if not self.expect_hit:
+            return not self.rule_findings
+        return self.severity is not None and self.example.severity in (None, self.severity)
 
 
 @dataclass

@@ -8,6 +8,7 @@ passes right after.
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
@@ -55,7 +56,8 @@ version = "0.1.0"
 description = "House rules of our collections team, on top of the legal packs bundled with tmplstudio."
 locales = []          # empty: applies to every locale
 channels = []         # empty: every channel
-sources = ["Collections style guide (replace with your own document and version)"]
+# A source names the document, the section the rule rests on and the date someone last checked it.
+sources = [{ title = "Collections style guide (replace with your own document and version)", article = "whole guide", verified = "{today}" }]
 
 [[rules]]
 id = "no-final-notice"
@@ -64,7 +66,7 @@ severity = "error"
 message = "Do not call a reminder a final notice or last warning (最后通牒 / final notice)."
 explanation = """A reminder that calls itself a final notice or last warning pressures the customer with a
 deadline that does not exist; our style guide forbids it in every channel."""
-source = ["Collections style guide §2.1 (replace with your own reference)"]
+source = [{ title = "Collections style guide (replace with your own reference)", article = "§2.1", verified = "{today}" }]
 suggestion = "State the due date and how to pay instead."
 phrases = ["最后通牒", "最后警告", "final notice", "final warning", "last warning"]
 allow = ["不是最后通牒"]
@@ -90,7 +92,7 @@ def plan(locales: list[str]) -> dict[Path, str]:
     for locale in locales:
         template_id = f"{locale.lower()}-payment-reminder"
         files[Path("templates") / f"{template_id}.j2"] = starter_source(template_id, locale, "sms")
-    files[Path("policies") / "team.toml"] = TEAM_PACK
+    files[Path("policies") / "team.toml"] = TEAM_PACK.replace("{today}", datetime.date.today().isoformat())
     return files
 
 

@@ -66,7 +66,12 @@ def run_test(args) -> int:
         for r in result.failures:
             where = f"{display(Path(pack.path))}:{r.example.line or r.rule.line or 0}"
             print(f"  {style('FAIL', '1;31')} {pack.id}/{r.rule.label} ({where})")
-            if r.expect_hit:
+            if r.expect_hit and r.severity is not None:
+                print(f"    expected the rule to report {r.example.severity.value}, but it reported {r.severity.value}:")
+                print("      " + r.example.text.replace("\n", "\n      "))
+                if r.example.meta:
+                    print(f"    with front matter: {r.example.meta}")
+            elif r.expect_hit:
                 print("    expected the rule to fire on this text, but it did not:")
                 print("      " + r.example.text.replace("\n", "\n      "))
                 others = sorted({f.rule for f in r.evaluation.findings if not f.suppressed})

@@ -78,9 +78,9 @@ def _rule_descriptor(rule_key: str, pack_id: str, rule_id: str, rule, finding) -
     sources = tuple(rule.source if rule is not None else finding.source)
     help_text = explanation
     help_md = explanation
-    if sources:
-        help_text += "\n\nSource: " + "; ".join(sources)
-        help_md += "\n\n**Source:** " + "; ".join(sources)
+    if sources:  # each with its article, so a reviewer can find the provision
+        help_text += "\n\nSource: " + "; ".join(map(str, sources))
+        help_md += "\n\n**Source:** " + "; ".join(f"[{s.citation}]({s.url})" if s.url else str(s) for s in sources)
     suggestion = rule.suggestion if rule is not None else None
     if suggestion:
         help_text += f"\n\nSuggestion: {suggestion}"
@@ -90,7 +90,7 @@ def _rule_descriptor(rule_key: str, pack_id: str, rule_id: str, rule, finding) -
     if rule is not None:
         props["kind"] = rule.kind
     if sources:
-        props["source"] = list(sources)
+        props["source"] = [str(s) for s in sources]
     return {
         "id": rule_key,
         "name": rule_id,

@@ -16,6 +16,7 @@ from tmplstudio.tui.widgets.findings import reflow
 
 if TYPE_CHECKING:
     from tmplstudio.policy.model import Pack, Rule
+    from tmplstudio.policy.sources import Source
 
 SEV_STYLE = {"error": "bold $text-error", "warning": "bold $text-warning", "info": "bold $text-primary"}
 
@@ -23,6 +24,17 @@ SEV_STYLE = {"error": "bold $text-error", "warning": "bold $text-warning", "info
 def _list(values: Iterable[str]) -> str:
     values = list(values)
     return ", ".join(values) if values else "all"
+
+
+def source_lines(sources: Iterable[Source]) -> list:
+    """Each source as instrument, article and date, then where it was read and when it was checked."""
+    parts: list = []
+    for s in sources:
+        parts.append(f"• {s.citation}\n")
+        where = [p for p in (s.url, s.note, s.verified and f"verified {s.verified}") if p]
+        if where:
+            parts.append((f"  {' · '.join(where)}\n", "$text-muted"))
+    return parts
 
 
 def pack_content(pack: Pack, active: bool) -> Content:
@@ -41,7 +53,7 @@ def pack_content(pack: Pack, active: bool) -> Content:
     if pack.providers:
         parts += [("Providers: ", "bold"), _list(pack.providers), "\n"]
     if pack.sources:
-        parts += [("\nSources\n", "bold")] + [f"• {s}\n" for s in pack.sources]
+        parts += [("\nSources\n", "bold")] + source_lines(pack.sources)
     parts += [("\nFile: ", "bold"), str(pack.path), f"\n{len(pack.rules)} rules"]
     return Content.assemble(*parts)
 
@@ -57,7 +69,7 @@ def rule_content(rule: Rule) -> Content:
     if rule.explanation:
         parts.append("\n" + reflow(rule.explanation) + "\n")
     if rule.source:
-        parts += [("\nSource\n", "bold")] + [f"• {s}\n" for s in rule.source]
+        parts += [("\nSource\n", "bold")] + source_lines(rule.source)
     if rule.suggestion:
         parts += [("\nSuggestion: ", "bold"), rule.suggestion + "\n"]
     if rule.when:

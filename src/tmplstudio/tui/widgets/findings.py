@@ -179,7 +179,7 @@ class FindingsPanel(Vertical):
         if f.explanation:
             parts.append("\n" + reflow(f.explanation) + "\n")
         if f.source:
-            parts += [("\nSource: ", "bold"), "; ".join(f.source) + "\n"]
+            parts += [("\nSource: ", "bold"), "; ".join(s.citation for s in f.source) + "\n"]
         if f.suggestion:
             parts += [("\nSuggestion: ", "bold"), f.suggestion + "\n"]
         if f.fix is not None:
