@@ -153,8 +153,17 @@ def test_sessions_beyond_the_limit_and_cross_origin_sockets_are_refused(server):
                 await http.ws_connect(ws, origin=server["url"])
             assert full.value.status == 503
             await first.close()
-            await asyncio.sleep(0.5)
-            again = await http.ws_connect(ws, origin=server["url"])  # the closed session's place is free again
+            # The closed session's place is free again once its studio process has exited.
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    again = await http.ws_connect(ws, origin=server["url"])
+                    break
+                except aiohttp.WSServerHandshakeError as exc:
+                    assert exc.status == 503
+                    if time.monotonic() > deadline:
+                        pytest.fail("the closed session's place never came free")
+                    await asyncio.sleep(0.2)
             await again.close()
 
     asyncio.run(scenario())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import TextIO
 
 from tmplstudio.errors import InputError
 from tmplstudio.policy.engine import Evaluation

@@ -20,7 +20,7 @@ SEVERITY = {"error": "critical", "warning": "minor", "info": "info"}
 
 def to_issues(report) -> list[dict]:
     issues = []
-    for (path, ev), prints in zip(report.evaluations, report.fingerprints()):
+    for (_path, ev), prints in zip(report.evaluations, report.fingerprints()):
         for f, fingerprint in zip(ev.findings, prints):
             if f.suppressed:
                 continue
