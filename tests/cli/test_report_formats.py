@@ -128,3 +128,9 @@ def test_gitlab_code_quality_report(project):
     again = json.loads(tmplstudio("validate", "--format", "gitlab", cwd=project).stdout)
     assert again[0]["location"]["positions"]["begin"]["line"] == 3
     assert again[0]["fingerprint"] == issues[0]["fingerprint"]
+
+
+def test_render_escapes_the_sample_name_in_its_header(hostile):
+    r = tmplstudio("render", "templates/innocent.j2", cwd=hostile)
+    assert not any(line.lstrip().startswith("::") for line in r.stdout.splitlines()), r.stdout
+    assert "── x\\n::error file=templates/innocent.j2" in r.stdout
