@@ -67,12 +67,16 @@ def server(tmp_path):
     wait_for(started, "the server's start line")
     assert proc.poll() is None, "".join(lines)
     assert f"http://127.0.0.1:{port}/?token={TOKEN}" in "".join(lines)
-    yield {"url": f"http://127.0.0.1:{port}", "root": root, "port": port}
+    info = {"url": f"http://127.0.0.1:{port}", "root": root, "port": port}
+    yield info
     proc.terminate()
     try:
-        proc.wait(timeout=10)
+        rest, _ = proc.communicate(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+        rest, _ = proc.communicate()
+    # The token is printed once, at start; no access-log line repeats it.
+    assert rest.count(TOKEN) == 0, rest[-2000:]
 
 
 @pytest.fixture

@@ -60,6 +60,12 @@ class StudioServer(Server):
         self.max_sessions = max_sessions
         self.sessions = 0
 
+    def initialize_logging(self) -> None:
+        import logging
+
+        super().initialize_logging()
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # its lines would repeat ?token=...
+
     async def _make_app(self) -> web.Application:
         import aiohttp_jinja2
 
