@@ -1,7 +1,9 @@
 """A project: its config, templates folder and policy packs.
 
-Config is found by walking up from the working directory to the first ``tmplstudio.toml``
-or ``pyproject.toml`` with a ``[tool.tmplstudio]`` table::
+Config is found by walking up from a template's folder (the working directory for commands
+that take no file) to the first ``tmplstudio.toml`` or ``pyproject.toml`` with a
+``[tool.tmplstudio]`` table, so a template in ``messaging/templates/`` is checked under
+``messaging/tmplstudio.toml`` wherever the command runs from (``config_for``)::
 
     templates = "templates"          # templates folder, relative to the config file
     policies = ["policies"]          # the project's own pack folders or files
@@ -68,6 +70,8 @@ def _load_config_table(path: Path) -> dict | None:
 
 
 def find_config(start: Path) -> tuple[Path, dict] | None:
+    """The nearest config at or above the folder ``start``, with its table."""
+    start = Path(start).resolve()
     for folder in [start, *start.parents]:
         for name in ("tmplstudio.toml", "pyproject.toml"):
             candidate = folder / name
@@ -76,6 +80,31 @@ def find_config(start: Path) -> tuple[Path, dict] | None:
                 if table is not None:
                     return candidate, table
     return None
+
+
+def config_for(path: Path, cache: dict[Path, Path | None] | None = None) -> Path | None:
+    """The config file that governs a template file (or folder): the nearest one above it.
+    ``cache`` (folder -> answer) saves re-reading the same files for many templates."""
+    path = Path(path).resolve()
+    folder = path if path.is_dir() else path.parent
+    if cache is not None and folder in cache:
+        return cache[folder]
+    found = find_config(folder)
+    answer = found[0] if found else None
+    if cache is not None:
+        cache[folder] = answer
+    return answer
+
+
+def read_config(path: Path) -> Config:
+    """A config named on the command line (``--config FILE``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("config file does not exist", path)
+    table = _load_config_table(path)
+    if table is None:
+        raise InputError("no [tool.tmplstudio] table in this file", path)
+    return parse_config(path.resolve(), table)
 
 
 def parse_config(path: Path, table: dict) -> Config:
@@ -121,10 +150,15 @@ class Project:
                 raise InputError(f"config overrides unknown rule '{rid}'{did_you_mean(rid, sorted(known))}", config.path)
 
     @classmethod
-    def discover(cls, cwd: Path | None = None, extra_packs: list[Path] | None = None, no_bundled: bool = False) -> "Project":
+    def discover(cls, cwd: Path | None = None, extra_packs: list[Path] | None = None, no_bundled: bool = False,
+                 config_file: Path | None = None) -> "Project":
+        """The project of the folder ``cwd`` (its nearest config), or of ``config_file`` when given."""
         cwd = Path(cwd or Path.cwd()).resolve()
-        found = find_config(cwd)
-        config = parse_config(*found) if found else Config(root=cwd, templates=cwd / "templates")
+        if config_file is not None:
+            config = read_config(config_file)
+        else:
+            found = find_config(cwd)
+            config = parse_config(*found) if found else Config(root=cwd, templates=cwd / "templates")
         if no_bundled:
             config.bundled = False
         pack_files: list[tuple[Path, bool]] = []

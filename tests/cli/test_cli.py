@@ -89,7 +89,9 @@ def test_json_output_contract(project):
     v = by_rule["visit-threat"]
     assert (v["line"], v["column"], v["end_line"], v["end_column"]) == (2, 10, 2, 14)
     assert v["text"] == "上门催收" and v["sample"] is None and v["suggestion"] == "Invite the customer to call instead."
-    assert data["summary"] == {"templates": 1, "error": 1, "warning": 0, "info": 0, "suppressed": 1}
+    assert data["summary"] == {"templates": 1, "error": 1, "warning": 0, "info": 0, "suppressed": 1, "baseline": 0}
+    assert t["config"] == "tmplstudio.toml"
+    assert len({f["fingerprint"] for f in t["findings"]}) == 2
 
 
 @pytest.mark.parametrize("content, expect", [

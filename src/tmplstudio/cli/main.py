@@ -35,7 +35,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def safe_console() -> None:
+    """A console that cannot encode a character (a cp1252 Windows console, PYTHONIOENCODING=ascii)
+    gets ``\\u4e0a``-style escapes instead of a UnicodeEncodeError: a traceback and exit 1 would
+    read as "findings" in CI."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (stream.errors or "strict") == "strict":
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a closed or detached stream
+                pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    safe_console()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

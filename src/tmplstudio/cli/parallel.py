@@ -80,13 +80,13 @@ def _evaluate_one(project, path: Path) -> tuple[str, Any, Any]:
 _WORKER_PROJECT = None
 
 
-def _init_worker(cwd: str, policies: list[str], no_bundled: bool) -> None:
+def _init_worker(cwd: str, policies: list[str], no_bundled: bool, config: str | None) -> None:
     global _WORKER_PROJECT
     os.chdir(cwd)
     if _WORKER_PROJECT is None:  # spawned (not forked from the parent that loaded it)
         from tmplstudio.cli.common import project
 
-        _WORKER_PROJECT = project(policies, no_bundled)
+        _WORKER_PROJECT = project(policies, no_bundled, config)
 
 
 def _evaluate_chunk(paths: list[str]) -> list[tuple[str, Any, Any]]:
@@ -124,7 +124,8 @@ def evaluate_files(project, files: list[Path], report, jobs: int = 1, policies: 
 
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_init_worker,
-                                 initargs=(os.getcwd(), list(policies or []), no_bundled)) as pool:
+                                 initargs=(os.getcwd(), list(policies or []), no_bundled,
+                                           str(project.config.path) if project.config.path else None)) as pool:
             for results in pool.map(_evaluate_chunk, chunks):
                 for item in results:
                     _collect(report, item, by_id)

@@ -1,25 +1,24 @@
-"""Report formats for `validate`: human text and the JSON contract (docs/json-output.md)."""
+"""What `validate` found (the Report every format writes), and the console styling the commands share."""
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from dataclasses import dataclass, field
-from typing import TextIO
 
-from tmplstudio import __version__
 from tmplstudio.errors import InputError
 from tmplstudio.policy.engine import Evaluation
 from tmplstudio.policy.model import Finding, Severity
-
-JSON_SCHEMA_VERSION = 1
 
 
 @dataclass
 class Report:
     evaluations: list[tuple[str, Evaluation]] = field(default_factory=list)  # (display path, evaluation)
     input_errors: list[InputError] = field(default_factory=list)
+    # Per template (display path): the config file its project came from (display path; None
+    # for the defaults) and that config's fail_on.
+    configs: dict[str, str | None] = field(default_factory=dict)
+    fail_on: dict[str, str] = field(default_factory=dict)
+    baselined: int = 0  # findings left out because an earlier report (--baseline) has them
 
     def counts(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0, "suppressed": 0}
@@ -31,91 +30,68 @@ class Report:
                     counts[f.severity.value] += 1
         return counts
 
-    def exit_code(self, fail_on: str) -> int:
+    def config_counts(self) -> dict[str | None, int]:
+        """Each config used, in first-use order, with how many templates it governed."""
+        out: dict[str | None, int] = {}
+        for path, _ev in self.evaluations:
+            if path in self.configs:
+                out[self.configs[path]] = out.get(self.configs[path], 0) + 1
+        return out
+
+    def threshold(self, path: str, fail_on: str | None = None) -> int:
+        """The lowest severity rank that fails this template: --fail-on, else its config's."""
+        return Severity(fail_on or self.fail_on.get(path, "error")).rank
+
+    def exit_code(self, fail_on: str | None = None) -> int:
         if self.input_errors:
             return 2
-        threshold = Severity(fail_on).rank
-        for _path, ev in self.evaluations:
+        for path, ev in self.evaluations:
+            threshold = self.threshold(path, fail_on)
             if any(not f.suppressed and f.severity.rank >= threshold for f in ev.findings):
                 return 1
         return 0
 
+    def fingerprints(self) -> list[list[str]]:
+        """Per evaluation, each finding's fingerprint (see :func:`fingerprint`)."""
+        return [fingerprints(ev) for _path, ev in self.evaluations]
 
-class Style:
-    def __init__(self, stream: TextIO, color: bool | None = None):
-        if color is None:
-            color = stream.isatty() and os.environ.get("NO_COLOR") is None and os.environ.get("TERM") != "dumb"
-        self.color = color
-
-    def __call__(self, text: str, code: str) -> str:
-        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
-
-
-SEVERITY_CODES = {"error": "1;31", "warning": "1;33", "info": "1;36"}
-
-
-def _finding_line(path: str, f: Finding, style: Style) -> str:
-    sev = style(f.severity.value, SEVERITY_CODES[f.severity.value])
-    where = style(f"{f.file or path}:{f.line}:{f.column}", "1")
-    sample = f" [sample {f.sample}]" if f.sample else ""
-    if f.path:
-        sample += f" [{f.path}]"
-    suppressed = style(f" (suppressed: {f.suppression_reason})", "2") if f.suppressed else ""
-    return f"{where} {sev} {style(f.rule, '35')} {f.message}{sample}{suppressed}"
+    def drop_baseline(self, known: list[str]) -> None:
+        """Leave out the findings whose fingerprints an earlier report has (each as often as it has it)."""
+        remaining: dict[str, int] = {}
+        for fp in known:
+            remaining[fp] = remaining.get(fp, 0) + 1
+        for _path, ev in self.evaluations:
+            kept = []
+            for f, fp in zip(list(ev.findings), fingerprints(ev)):
+                if remaining.get(fp):
+                    remaining[fp] -= 1
+                    self.baselined += 1
+                else:
+                    kept.append(f)
+            ev.findings[:] = kept
 
 
-def write_text(report: Report, out: TextIO, show_suppressed: bool = False, color: bool | None = None) -> None:
-    style = Style(out, color)
-    for err in report.input_errors:
-        out.write(f"{style(str(err), '31')}\n")
-    for path, ev in report.evaluations:
-        shown = [f for f in ev.findings if show_suppressed or not f.suppressed]
-        if not shown:
-            continue
-        out.write(f"{style(path, '4')}  ({ev.template.meta.id}, {ev.template.meta.locale}, {ev.template.meta.channel})\n")
-        for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO):
-            for f in shown:
-                if f.severity == sev:
-                    out.write(f"  {_finding_line(path, f, style)}\n")
-    c = report.counts()
-    n = len(report.evaluations)
-    parts = [f"{c['error']} error{'s' if c['error'] != 1 else ''}", f"{c['warning']} warning{'s' if c['warning'] != 1 else ''}", f"{c['info']} info"]
-    if c["suppressed"]:
-        parts.append(f"{c['suppressed']} suppressed")
-    summary = f"{n} template{'s' if n != 1 else ''} checked: " + ", ".join(parts)
-    if report.input_errors:
-        summary += f"; {len(report.input_errors)} file{'s' if len(report.input_errors) != 1 else ''} could not be read"
-    code = "1;31" if c["error"] or report.input_errors else ("1;33" if c["warning"] else "1;32")
-    out.write(style(summary, code) + "\n")
+def fingerprint(template_id: str, f: Finding, ordinal: int = 0) -> str:
+    """Stable across line shifts and edits elsewhere in the file: the rule, its pack, the
+    matched text (NFKC, case-folded, spaces collapsed), the sample and the template id; the
+    ordinal tells apart the same text matched more than once in one template."""
+    import hashlib
+    import unicodedata
+
+    text = " ".join(unicodedata.normalize("NFKC", f.text or "").casefold().split())
+    key = "\x1f".join((f.pack, f.rule, text, f.sample or "", template_id, str(ordinal)))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def to_json(report: Report) -> dict:
-    c = report.counts()
-    return {
-        "schema": JSON_SCHEMA_VERSION,
-        "tool": "tmplstudio",
-        "version": __version__,
-        "templates": [
-            {
-                "path": path,
-                "id": ev.template.meta.id,
-                "locale": ev.template.meta.locale,
-                "channel": ev.template.meta.channel,
-                "packs": [p.id for p in ev.packs],
-                "findings": [f.to_json() for f in ev.findings],
-            }
-            for path, ev in report.evaluations
-        ],
-        "errors": [
-            {"path": e.path, "line": e.line, "column": e.column, "message": e.message} for e in report.input_errors
-        ],
-        "summary": {"templates": len(report.evaluations), "error": c["error"], "warning": c["warning"], "info": c["info"], "suppressed": c["suppressed"]},
-    }
-
-
-def write_json(report: Report, out: TextIO) -> None:
-    json.dump(to_json(report), out, ensure_ascii=False, indent=2)
-    out.write("\n")
+def fingerprints(ev) -> list[str]:
+    seen: dict[tuple, int] = {}
+    out = []
+    for f in ev.findings:
+        base = fingerprint(ev.template.meta.id, f)
+        n = seen.get(base, 0)
+        seen[base] = n + 1
+        out.append(base if n == 0 else fingerprint(ev.template.meta.id, f, n))
+    return out
 
 
 def display_width(text: str) -> int:

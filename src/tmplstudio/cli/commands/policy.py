@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tmplstudio.cli.common import EXIT_FINDINGS, EXIT_OK, display, project
+from tmplstudio.cli.common import EXIT_FINDINGS, EXIT_OK, add_color_option, color_wanted, display, project
 from tmplstudio.errors import InputError
 
 ORDER = 30
@@ -18,6 +18,7 @@ def register(sub) -> None:
     test = pol_sub.add_parser("test", help="run every rule's hit/ok examples")
     test.add_argument("packs", nargs="*", help="pack files or ids (default: every loaded pack)")
     test.add_argument("--verbose", "-v", action="store_true")
+    add_color_option(test)
     test.set_defaults(func=run_test)
     lst = pol_sub.add_parser("list", help="list the loaded packs and their rules")
     lst.add_argument("--format", choices=("text", "json"), default="text")
@@ -25,6 +26,7 @@ def register(sub) -> None:
     lint = pol_sub.add_parser("lint", help="report every problem in policy packs (unknown keys, bad regexes, "
                                            "phrases that can never match, failing examples, ...)")
     lint.add_argument("packs", nargs="*", help="pack files, folders or ids (default: the bundled packs and the project's own)")
+    add_color_option(lint)
     lint.set_defaults(func=run_lint)
 
 
@@ -48,12 +50,13 @@ def select_packs(proj, wanted: list[str]):
 
 
 def run_test(args) -> int:
-    from tmplstudio.cli.report import Style, underline
+    from tmplstudio.cli.common import Style
+    from tmplstudio.cli.report import underline
     from tmplstudio.policy.selftest import run_pack
 
     proj = project()
     packs = select_packs(proj, args.packs)
-    style = Style(sys.stdout)
+    style = Style(sys.stdout, color_wanted(sys.stdout, args.color))
     total = failed = 0
     for pack in packs:
         result = run_pack(pack)
@@ -169,11 +172,11 @@ def lint_targets(wanted: list[str]) -> list[Path]:
 
 
 def run_lint(args) -> int:
-    from tmplstudio.cli.report import Style
+    from tmplstudio.cli.common import Style
     from tmplstudio.policy.lint import lint_paths
 
     results = lint_paths(lint_targets(args.packs))
-    style = Style(sys.stdout)
+    style = Style(sys.stdout, color_wanted(sys.stdout, args.color))
     colours = {"error": "1;31", "warning": "1;33"}
     errors = warnings = 0
     for res in results:

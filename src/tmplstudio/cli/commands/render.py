@@ -19,6 +19,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from tmplstudio.cli.formats import clean
     from tmplstudio.template.source import read_template_file
 
     proj = project()
@@ -40,11 +41,11 @@ def run(args) -> int:
     for name, r in samples.items():
         if r.text is None:
             failed = True
-            print(f"── {name}: cannot render: {r.error}")
+            print(f"── {clean(name)}: cannot render: {clean(r.error)}")
             continue
-        print(f"── {name} · {r.stats.describe()}")
+        print(f"── {clean(name)} · {r.stats.describe()}")
         if r.subject is not None:
-            print(f"Subject: {r.subject}")
+            print(f"Subject: {clean(r.subject)}")
         print(r.text.rstrip("\n"))
     return EXIT_FINDINGS if failed else EXIT_OK
 

@@ -17,6 +17,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from tmplstudio.cli.formats import clean
     from tmplstudio.pack.ledger import iso_utc
     from tmplstudio.pack.status import project_statuses
 
@@ -37,9 +38,9 @@ def run(args) -> int:
         if s.approval is not None:
             detail = f"approved by {s.approval.approved_by} at {iso_utc(s.approval.approved_at)}"
         extra = "; ".join(x for x in (s.describe(), detail) if x)
-        print(f"{s.state:<9} {display(s.path)}" + (f"  ({extra})" if extra else ""))
+        print(clean(f"{s.state:<9} {display(s.path)}" + (f"  ({extra})" if extra else "")))  # a ledger's names are data
     for rel in missing:
-        print(f"{'missing':<9} {rel}  (in {display(ledger.path)}, but the file is gone)")
+        print(clean(f"{'missing':<9} {rel}  (in {display(ledger.path)}, but the file is gone)"))
     summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("approved", "stale", "draft", "failing"))
     print(f"{len(statuses)} template{'s' if len(statuses) != 1 else ''}: {summary}")
     return EXIT_OK

@@ -12,15 +12,15 @@ import re
 import xml.etree.ElementTree as ET
 from typing import TextIO
 
-from tmplstudio.cli.formats import finding_message, shown_path
+from tmplstudio.cli.formats import Format, Options, clean, finding_message, register, shown_path
 from tmplstudio.policy.model import Severity
 
-# XML 1.0 cannot carry most control characters, even escaped.
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# XML 1.0 cannot carry most control characters, even escaped; clean() has made the rest visible.
+_INVALID_XML = re.compile("[\ufffe\uffff]")
 
 
 def _clean(text: str) -> str:
-    return _INVALID_XML.sub("\ufffd", text)
+    return _INVALID_XML.sub("\ufffd", clean(text))
 
 
 def _line(path: str, f) -> str:
@@ -28,12 +28,12 @@ def _line(path: str, f) -> str:
     return _clean(f"{shown_path(f.file) or path}:{f.line}:{f.column} {f.severity.value} {f.rule} {finding_message(f)}{suppressed}")
 
 
-def build(report, fail_on: str = "error") -> ET.Element:
-    threshold = Severity(fail_on).rank
+def build(report, fail_on: str | None = None) -> ET.Element:
     suite = ET.Element("testsuite", name="tmplstudio validate")
     failures = errors = 0
     for path, ev in report.evaluations:
         case = ET.SubElement(suite, "testcase", classname="tmplstudio.templates", name=_clean(path), file=_clean(path))
+        threshold = report.threshold(path, fail_on)
         failing = [f for f in ev.findings if not f.suppressed and f.severity.rank >= threshold]
         other = [f for f in ev.findings if f not in failing]
         if failing:
@@ -59,9 +59,12 @@ def build(report, fail_on: str = "error") -> ET.Element:
     return root
 
 
-def write(report, out: TextIO, fail_on: str = "error") -> None:
-    root = build(report, fail_on)
+def write(report, out: TextIO, options: Options) -> None:
+    root = build(report, options.fail_on)
     ET.indent(root, space="  ")
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     out.write(ET.tostring(root, encoding="unicode"))
     out.write("\n")
+
+
+register(Format("junit", "JUnit XML test report: one test case per template (GitLab, Jenkins)", write))
