@@ -83,6 +83,17 @@ def make_project(root: Path) -> Path:
     return root
 
 
+REPO_POLICIES = Path(__file__).resolve().parents[2] / "policies"
+PROVIDER_PACKS = ("aliyun", "tencent", "twilio")
+
+
+def use_bundled(root: Path, *names: str) -> None:
+    """Copy these bundled packs (by file name) beside the test pack: the provider targets check
+    templates with their provider pack."""
+    for name in names:
+        (root / "packs" / f"{name}.toml").write_bytes((REPO_POLICIES / f"{name}.toml").read_bytes())
+
+
 def write(root: Path, name: str, body: str, template_id: str | None = None) -> Path:
     path = root / "templates" / f"{name}.j2"
     path.write_text(template(template_id or name, body), encoding="utf-8")
