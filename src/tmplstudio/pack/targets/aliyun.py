@@ -158,8 +158,9 @@ class Client:
             raise SubmitError(provider_message(exc)) from None
         if reply.code != "OK":
             raise SubmitError(f"{reply.code}: {reply.message}")
-        reason = reply.audit_info.reject_info if reply.audit_info and reply.audit_info.reject_info else ""
-        return Review(code, STATUS.get(str(reply.template_status), REVIEWING), reason or "")
+        status = STATUS.get(str(reply.template_status), REVIEWING)
+        reason = reply.audit_info.reject_info if status == REJECTED and reply.audit_info else ""
+        return Review(code, status, reason or "")
 
 
 TARGET = Target(

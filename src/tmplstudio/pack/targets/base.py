@@ -97,7 +97,7 @@ def flatten(template) -> list[Part]:
         elif kind == "block":
             start, end = scan.blocks[i]
             word = re.match(r"\{%[-+]?\s*(\w+)", template.source[start:end])
-            if word and word.group(1) == "endraw":
+            if word and word.group(1) in ("raw", "endraw"):
                 continue  # {% raw %}…{% endraw %}: its content arrives as literal data
             raise Refused(f"control flow ({{% {word.group(1) if word else '…'} %}}) cannot be expressed on the platform", start)
         else:
@@ -413,6 +413,7 @@ class TargetCheck:
     evaluation: Any                          # with the provider pack applied
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # warnings and infos that only the target brings
+    uncovered: str | None = None             # why the provider pack does not apply, when it does not
 
 
 def pack_mismatch(pack, meta) -> str | None:
@@ -446,7 +447,7 @@ def check_with_provider(project, text: str, path, target: Target, base_evaluatio
     pack = next(p for p in project.packs if p.id == target.pack)
     why = pack_mismatch(pack, ev.template.meta)
     if why:
-        result.errors.append(f"the {target.name} provider pack '{pack.id}' does not cover it: {why}")
+        result.uncovered = f"the {target.name} provider pack '{pack.id}' does not cover this template: {why}"
         return result
     base = {(f.pack, f.rule, f.message, f.start, f.sample) for f in base_evaluation.findings if not f.suppressed}
     template = base_evaluation.template
@@ -515,6 +516,8 @@ def prepare(project, target: Target, text: str, path, evaluation, note: str = ""
     if target.pack is None:
         return target.run(Source(evaluation, note)), []
     check = check_with_provider(project, text, path, target, evaluation)
+    if check.uncovered:
+        raise Refused(check.uncovered)
     if check.errors:
         more = f" (and {len(check.errors) - 3} more)" if len(check.errors) > 3 else ""
         raise Refused(f"the {target.name} provider pack rejects it: " + "; ".join(check.errors[:3]) + more)

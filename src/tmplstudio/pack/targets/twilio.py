@@ -76,6 +76,8 @@ class Client:
             self.sdk = Twilio()
         except Exception as exc:
             raise SubmitError(f"no Twilio credentials: {provider_message(exc)}") from None
+        if not (self.sdk.username and self.sdk.password):
+            raise SubmitError("no Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
         if endpoint:
             scheme, host = split_endpoint(endpoint, "content.twilio.com")
             self.sdk.content.base_url = f"{scheme}://{host}"
