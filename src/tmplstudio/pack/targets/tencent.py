@@ -13,7 +13,7 @@ through ``tencentcloud-sdk-python-sms``, reviewed with ``DescribeSmsTemplateList
 
 References: API reference "AddSmsTemplate" (cloud.tencent.com/document/api/382/55974: all five
 parameters required, at most 2 requests per second), "DescribeSmsTemplateList"
-(cloud.tencent.com/document/api/382/55969), the SDK's ``AddSmsTemplateRequest``; "正文模板审核标准"
+(tencentcloud.com/document/api/382/40524), the SDK's ``AddSmsTemplateRequest``; "正文模板审核标准"
 (cloud.tencent.com/document/product/382/39023); template FAQ (tencentcloud.com/document/product/382/13301:
 links, short links included, cannot be variable values).
 """
