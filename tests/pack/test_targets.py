@@ -209,7 +209,7 @@ def test_export_applies_the_targets_provider_pack(proj):
     approve(proj, "star", "notice")  # the project's own pack has nothing against ★; Alibaba Cloud and Tencent reject it
     for target in ("aliyun", "tencent"):
         reason = reasons(proj, target)["star.j2"]
-        assert reason.startswith(f"cannot be expressed for {target}: the {target} provider pack rejects it: line 16, column 19: "
+        assert reason.startswith(f"cannot be expressed for {target}: fails with the {target} provider applied: line 16, column 19: "
                                  "error provider-format"), reason
     assert "star.j2" in build(load(proj), "generic").included
     # Findings short of an error are shown, not hidden: Tencent usually rejects finance topics.
@@ -239,7 +239,7 @@ def test_twilio_refuses_third_party_collection(proj):
     (proj / "templates" / "collector.j2").write_text(text, encoding="utf-8")
     approve(proj, "collector")
     reason = reasons(proj, "twilio")["collector.j2"]
-    assert "the twilio provider pack rejects it: line 8, column" in reason and "platform-restricted-topic (twilio)" in reason
+    assert "fails with the twilio provider applied: line 8, column" in reason and "platform-restricted-topic (twilio)" in reason
 
 
 def test_whitespace_before_the_signature_fails_approval_and_export_alike(proj):
@@ -247,7 +247,7 @@ def test_whitespace_before_the_signature_fails_approval_and_export_alike(proj):
     approve(proj, "spaced")
     for target, name in (("aliyun", "Alibaba Cloud"), ("tencent", "Tencent Cloud")):
         assert reasons(proj, target)["spaced.j2"].startswith(
-            f"cannot be expressed for {target}: the {target} provider pack rejects it: line 16, column 1: error provider-format")
+            f"cannot be expressed for {target}: fails with the {target} provider applied: line 16, column 1: error provider-format")
     # With the provider listed, approval refuses it too: the pack's rule and export's refusal agree.
     path = proj / "templates" / "spaced.j2"
     path.write_text(path.read_text(encoding="utf-8").replace('channel = "sms"', 'channel = "sms"\nproviders = ["aliyun"]'),

@@ -520,7 +520,7 @@ def prepare(project, target: Target, text: str, path, evaluation, note: str = ""
         raise Refused(check.uncovered)
     if check.errors:
         more = f" (and {len(check.errors) - 3} more)" if len(check.errors) > 3 else ""
-        raise Refused(f"the {target.name} provider pack rejects it: " + "; ".join(check.errors[:3]) + more)
+        raise Refused(f"fails with the {target.name} provider applied: " + "; ".join(check.errors[:3]) + more)
     return target.run(Source(evaluation, note)), check.notes
 
 
