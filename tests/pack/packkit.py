@@ -63,7 +63,7 @@ card_no = "6222029876543210"
 +++
 """
 
-NOTICE_BODY = "【示例银行】{{ name }}您好，您尾号{{ card_no | mask }}的账单{{ amount }}元已到期，请及时还款。\n"
+NOTICE_BODY = "【示例银行】{{ name }}您好，您尾号{{ card_no | mask }}的账户{{ amount }}元待确认，请及时查看。\n"
 
 
 def template(template_id: str, body: str) -> str:
@@ -81,6 +81,17 @@ def make_project(root: Path) -> Path:
     (root / "templates").mkdir()
     write(root, "notice", NOTICE_BODY)
     return root
+
+
+REPO_POLICIES = Path(__file__).resolve().parents[2] / "policies"
+PROVIDER_PACKS = ("aliyun", "tencent", "twilio")
+
+
+def use_bundled(root: Path, *names: str) -> None:
+    """Copy these bundled packs (by file name) beside the test pack: the provider targets check
+    templates with their provider pack."""
+    for name in names:
+        (root / "packs" / f"{name}.toml").write_bytes((REPO_POLICIES / f"{name}.toml").read_bytes())
 
 
 def write(root: Path, name: str, body: str, template_id: str | None = None) -> Path:

@@ -64,7 +64,7 @@ def test_stale_after_one_character_edit(proj_dir):
     approve(proj_dir, "notice")
     assert states(proj_dir)["notice.j2"] == (APPROVED, [])
     path = proj_dir / "templates" / "notice.j2"
-    path.write_text(path.read_text(encoding="utf-8").replace("及时还款", "及时还钱"), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace("及时查看", "及时查阅"), encoding="utf-8")
     state, reasons = states(proj_dir)["notice.j2"]
     assert state == STALE and reasons == ["file changed since approval"]
     r = cli(proj_dir, "status")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import zipfile
 
-from packkit import approve, cli, load, proj_dir, write  # noqa: F401 - fixture
+from packkit import approve, cli, load, proj_dir, use_bundled, write  # noqa: F401 - fixture
 
 from tmplstudio.pack.approval import check, refusal
 from tmplstudio.pack.export import build
 from tmplstudio.pack.status import STALE, project_statuses
 
-BODY = '【示例银行】{{ name }}您好，您的账单{{ amount }}元已到期。{% include "_footer.j2" %}\n'
+BODY = '【示例银行】{{ name }}您好，您的账户{{ amount }}元待确认。{% include "_footer.j2" %}\n'
 
 
 def with_partial(root):
@@ -32,6 +32,7 @@ def test_approval_records_partials_and_goes_stale_when_one_changes(proj_dir):
 
 
 def test_generic_pack_carries_partials_and_verify_checks_them(proj_dir):
+    use_bundled(proj_dir, "tencent")
     with_partial(proj_dir)
     approve(proj_dir, "withfooter")
     r = cli(proj_dir, "export", "--out", "pack.zip")
@@ -49,7 +50,7 @@ def test_generic_pack_carries_partials_and_verify_checks_them(proj_dir):
             zf.writestr(name, data)
     r = cli(proj_dir, "verify", "bad.zip")
     assert r.returncode == 1 and "bad.zip: templates/_footer.j2: modified" in r.stdout
-    # A platform target cannot include partials.
+    # A platform target cannot include partials (the provider pack was loaded before approval, at the top).
     reasons = {e.path: e.reason for e in build(load(proj_dir), "tencent").excluded}
     assert "control flow ({% include %})" in reasons["withfooter.j2"]
 

@@ -1,14 +1,16 @@
 """Exporting approved templates as a verifiable pack (a reproducible zip, or a folder).
 
 A template is included only when it is approved, its approval is not stale (same file bytes,
-same policy-set digest), it has no error finding now, and the target can express it. Every
-other template is reported as excluded with its reason.
+same policy-set digest), it has no error finding now, and the target can express it: a
+provider target (pack/targets/) evaluates it again with its provider pack applied and refuses
+what that pack or the provider's template rules reject. Every other template is reported as
+excluded with its reason.
 
 Layout of a pack::
 
     manifest.json                 schema, tool, policy digest, per-template records, file hashes
     templates/<path>.j2           each template exactly as approved (its SHA-256 is in the ledger)
-    <target>/<id>.json            the converted template (aliyun, tencent, twilio targets)
+    <target>/<id>.json            the provider's request body (aliyun, tencent, twilio targets)
 
 The zip is reproducible: entries sorted by name, every timestamp set to SOURCE_DATE_EPOCH
 (or 1980-01-01 00:00:00 UTC, the earliest a zip can hold, when unset), permissions 0644,
@@ -35,7 +37,8 @@ from tmplstudio.fileio import atomic_write_bytes
 from tmplstudio.pack.digest import canonical_digest, policy_set, sha256_bytes
 from tmplstudio.pack.ledger import Ledger
 from tmplstudio.pack.status import APPROVED, template_status
-from tmplstudio.pack.targets import TARGETS, Unsupported, convert
+from tmplstudio.pack import targets
+from tmplstudio.pack.targets.base import Refused, prepare, refusal_text
 
 MANIFEST = "manifest.json"
 MANIFEST_SCHEMA = 1
@@ -54,6 +57,7 @@ class ExportResult:
     files: dict[str, bytes] = field(default_factory=dict)   # pack path -> content (manifest included)
     included: list[str] = field(default_factory=list)
     excluded: list[Excluded] = field(default_factory=list)
+    notes: list[Excluded] = field(default_factory=list)   # what the target's provider pack reports short of an error
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
@@ -102,8 +106,10 @@ def build(project, target: str = "generic", paths: list[Path] | None = None) -> 
     from tmplstudio.pack.approval import read_template, relative
     from tmplstudio.pack.partials import dependencies
 
-    if target not in TARGETS:
-        raise InputError(f"unknown target '{target}' (choose from {', '.join(TARGETS)})")
+    tgt = targets.get(target)
+    if tgt.pack is not None and tgt.pack not in {p.id for p in project.packs}:
+        raise InputError(f"the {tgt.name} target checks templates with the provider pack '{tgt.pack}', which this "
+                         "project does not load (it is bundled; bundled = false leaves it out)", project.config.path)
     root = Path(project.templates_dir)
     ledger = Ledger.load(root)
     policies = policy_set(project)
@@ -131,12 +137,12 @@ def build(project, target: str = "generic", paths: list[Path] | None = None) -> 
         if outside:
             result.excluded.append(Excluded(rel, f"partial {outside[0]} is outside the templates folder"))
             continue
-        line_offset = ev.template.position(ev.template.body_start)[0] - 1
         try:
-            converted = convert(target, ev, line_offset)
-        except Unsupported as exc:
-            result.excluded.append(Excluded(rel, f"cannot be expressed for {target}: {exc}"))
+            converted, notes = prepare(project, tgt, text, path, ev, st.approval.note if st.approval else "")
+        except Refused as exc:
+            result.excluded.append(Excluded(rel, refusal_text(tgt, ev.template, exc)))
             continue
+        result.notes.extend(Excluded(rel, note) for note in notes)
         candidates.append((rel, data, ev, st, converted, deps))
 
     by_id: dict[str, list[str]] = {}
@@ -181,7 +187,7 @@ def build(project, target: str = "generic", paths: list[Path] | None = None) -> 
             "files": files,
         }
         if converted.filename is not None:
-            entry["target"] = {"name": target, "params": converted.params}
+            entry["target"] = {"name": tgt.name, **converted.manifest}
         entries.append(entry)
         result.included.append(rel)
     result.excluded.sort(key=lambda e: e.path)
@@ -190,7 +196,7 @@ def build(project, target: str = "generic", paths: list[Path] | None = None) -> 
         "schema": MANIFEST_SCHEMA,
         "tool": "tmplstudio",
         "version": __version__,
-        "target": target,
+        "target": tgt.name,
         "policy_digest": policies.digest,
         "policy_packs": dict(policies.packs),
         "config_digest": policies.config_digest,

@@ -17,7 +17,8 @@ def register(sub) -> None:
     p = sub.add_parser("export", help="write the approved, clean templates as a verifiable pack (zip or folder)")
     p.add_argument("paths", nargs="*", metavar="PATH", help="template files or folders (default: the project's templates)")
     p.add_argument("--out", required=True, metavar="PACK.zip|FOLDER", help="a .zip file, or a folder")
-    p.add_argument("--target", choices=TARGETS, default="generic", help="convert for a sending platform (default: generic)")
+    p.add_argument("--target", choices=list(TARGETS), default="generic",
+                   help="convert for a sending platform, checking its provider pack (default: generic)")
     p.add_argument("--strict", action="store_true", help="exit 1 if any template was excluded")
     p.set_defaults(func=run)
 
@@ -37,6 +38,8 @@ def run(args) -> int:
     result = build(proj, args.target, files)
     for ex in result.excluded:
         print(f"excluded {ex.path}: {ex.reason}")
+    for note in result.notes:
+        print(f"note {note.path} ({args.target}): {note.reason}")
     if not result.included:
         print(f"nothing to export: no template is approved, current and clean; {display(out)} was not written", file=sys.stderr)
         return EXIT_FINDINGS

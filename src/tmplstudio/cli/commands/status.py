@@ -18,16 +18,22 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from tmplstudio.cli.formats import clean
+    from tmplstudio.pack.digest import sha256_file
     from tmplstudio.pack.ledger import iso_utc
     from tmplstudio.pack.status import project_statuses
+    from tmplstudio.pack.submitted import Submissions
 
     found = project_and_templates(args.paths)
     if found is None:
         return EXIT_INPUT
     proj, files = found
     statuses, missing, ledger = project_statuses(proj, files)
+    submissions = Submissions.load(ledger.root)  # the providers' reviews, recorded by `tmplstudio submit`
     if args.format == "json":
-        data = {"schema": 1, "ledger": display(ledger.path), "templates": [s.to_json() for s in statuses],
+        data = {"schema": 1, "ledger": display(ledger.path),
+                "templates": [{**s.to_json(), "submissions": [
+                    {"target": x.target, "code": x.code, "status": x.status, "reason": x.reason, "sha256": x.sha256}
+                    for x in submissions.for_path(s.rel)]} for s in statuses],
                 "missing": missing}
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -37,7 +43,8 @@ def run(args) -> int:
         detail = ""
         if s.approval is not None:
             detail = f"approved by {s.approval.approved_by} at {iso_utc(s.approval.approved_at)}"
-        extra = "; ".join(x for x in (s.describe(), detail) if x)
+        reviews = "; ".join(x.describe(sha256_file(s.path)) for x in submissions.for_path(s.rel))
+        extra = "; ".join(x for x in (s.describe(), detail, reviews) if x)
         print(clean(f"{s.state:<9} {display(s.path)}" + (f"  ({extra})" if extra else "")))  # a ledger's names are data
     for rel in missing:
         print(clean(f"{'missing':<9} {rel}  (in {display(ledger.path)}, but the file is gone)"))

@@ -209,7 +209,9 @@ class ApprovalActions:
         from tmplstudio.pack.digest import policy_set
         from tmplstudio.pack.ledger import Ledger
         from tmplstudio.pack.partials import dependencies
+        from tmplstudio.pack.digest import sha256_bytes
         from tmplstudio.pack.status import approval_state
+        from tmplstudio.pack.submitted import Submissions
 
         app: Any = self
         try:
@@ -228,6 +230,11 @@ class ApprovalActions:
             app.call_from_thread(app.notify, f"Approvals not shown: {exc}", severity="warning", timeout=6)
             return
         results: dict[Path, tuple[str, list[str], Any]] = {}
+        reviews: dict[Path, str] = {}
+        try:
+            submissions = Submissions.load(root)
+        except InputError:
+            submissions = Submissions(root)
         # This runs every few seconds: re-parse a template for its partials only when it, or one
         # of the partials it loaded last time, changed on disk.
         memo: dict[Path, tuple[tuple, dict[str, str]]] = getattr(self, "_approval_deps", {})
@@ -245,7 +252,9 @@ class ApprovalActions:
             except (InputError, OSError, UnicodeDecodeError):
                 continue
             results[path] = approval_state(ledger, rel, data, policies, partials)
+            reviews[path] = "; ".join(x.describe(sha256_bytes(data)) for x in submissions.for_path(rel))
         self._approval_deps = memo
+        self._provider_reviews = reviews  # hook: the providers' reviews (pack/submitted.py), shown after the approval
         app.call_from_thread(self._apply_approvals, results)
 
     def _apply_approvals(self, results: dict[Path, tuple[str, list[str], Any]]) -> None:
@@ -283,7 +292,8 @@ class ApprovalActions:
         if state == "approved" and buf.dirty:
             return [("  │ stale: unsaved edits to an approved template", "$text-warning")]
         style = {"approved": "$text-success", "stale": "bold $text-warning"}.get(state, "$text-muted")
-        return [("  │ " + self._describe_state(info), style)]
+        reviews = getattr(self, "_provider_reviews", {}).get(buf.path)
+        return [("  │ " + self._describe_state(info), style)] + ([("  │ " + reviews, "$text-muted")] if reviews else [])
 
     # -- command palette ------------------------------------------------------------------------------
     def approval_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
