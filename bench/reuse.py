@@ -5,8 +5,8 @@ Usage: python bench/reuse.py [--rounds 5] [--keys 40]
 Two workloads: typing (``--keys`` characters into the body of bench/engine.py's template and of
 each bundled template, evaluating after every key as the studio does) and validating (300
 generated templates, each new, as `tmplstudio validate` sees them). Each runs with every memo
-on, with all off, with each memo switched off alone, and with the two scan memos off together
-(each can stand in for the other while typing); the configurations run interleaved,
+on, with all off, and with each memo switched off alone (or the groups given with --off); the
+configurations run interleaved,
 ``--rounds`` times, in one process (this machine's speed drifts). Prints the median time with a
 memo off over the median with everything on: a memo is worth keeping when that ratio is >= 1.10
 for a keystroke, or for a template in validate (docs/performance.md, "Reuse").
@@ -89,7 +89,6 @@ def main(argv: list[str] | None = None) -> int:
         chosen = [(f"{group} off", tuple(group.split(","))) for group in args.off]
     else:
         chosen = [(f"{n} off", (n,)) for n in names]
-        chosen.append(("both scan memos off", ("templates.skeletons", "templates.recent_scans")))
     configs = [("everything on", ())] + chosen + [("everything off", None)]
     typing: dict[str, list[float]] = {label: [] for label, _ in configs}
     validating: dict[str, list[float]] = {label: [] for label, _ in configs}

@@ -61,7 +61,7 @@ id = "no-shouting"
 kind = "shouting"
 severity = "warning"
 message = "Do not shout."
-source = ["House style §1"]
+source = [{ title = "House style", article = "§1", verified = "2026-12-01" }]
 words = ["pay now"]
 [[rules.escalate]]
 severity = "error"
@@ -76,7 +76,7 @@ id = "short-body"
 kind = "body_longer_than"
 severity = "info"
 message = "Keep it short."
-source = ["House style §2"]
+source = [{ title = "House style", article = "§2", verified = "2026-12-01" }]
 chars = 30
 [[rules.escalate]]
 severity = "warning"

@@ -3,8 +3,6 @@
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tmplstudio.policy.engine import evaluate
-from tmplstudio.project import bundled_pack_dir
-from tmplstudio.policy.loader import find_packs, load_pack
 
 from enginekit import make_pack
 

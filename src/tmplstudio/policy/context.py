@@ -3,8 +3,6 @@ set, and the occurrences and pattern matches found so far. Kinds read the templa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from tmplstudio.policy.matching import Found, Occurrence, PhraseIndex
 from tmplstudio.policy.model import Rule
 from tmplstudio.policy.ruleset import RuleSet
@@ -13,10 +11,6 @@ from tmplstudio.render import sourcemap
 from tmplstudio.render.paths import PathSet
 from tmplstudio.template.source import Template
 from tmplstudio.text.normalize import pieces
-
-if TYPE_CHECKING:
-    from tmplstudio.policy.kinds import TextKind
-
 
 class EvalContext:
     def __init__(self, template: Template, scan: sourcemap.Scan, view: sourcemap.View, ruleset: RuleSet,
@@ -36,7 +30,6 @@ class EvalContext:
         self.scans: list[sourcemap.Scan] = [scan]
         self._required_units: list[Unit] | None = None
         self._creditors = [n for n in template.meta.creditor_name]
-        self._creditor_key = tuple(self._creditors)
         self._piece_matches: dict[tuple[int, bool], dict[str, list | None]] = {}
         self._whole_matches: dict[tuple[int, bool, str], tuple] = {}
         self._timed_out: set[str] = set()  # patterns that ran out of time on a piece of this template
@@ -86,27 +79,6 @@ class EvalContext:
         idx = unit.tokens[rs] if rs < len(unit.tokens) else -1
         conds = self.pathset.data_conds.get((unit.file, idx), ())
         return " and ".join(conds) if conds else None
-
-    def text_spans(self, kind: "TextKind", i: int, rule: Rule, unit: Unit) -> list[tuple[int, int]]:
-        """Spans where a text rule (phrases, near, pattern) hits a unit.
-
-        A literal text (not a rendering, whose hits depend on which characters came from
-        values) gives the same spans whenever it is the same text: the windows around a
-        template's branches stay the same while the author types elsewhere, so their spans are
-        remembered per text (with the creditor names that exempt text, and never after a
-        pattern ran out of time)."""
-        if unit.is_render:
-            return kind.spans(i, rule, unit, self)
-        key = (unit.raw, self._creditor_key)
-        memo = self.ruleset.unit_spans.get(key)
-        if memo is None:
-            memo = self.ruleset.unit_spans.put(key, {})
-        spans = memo.get(i)
-        if spans is None:
-            spans = kind.spans(i, rule, unit, self)
-            if not self.timeouts and not self._timed_out:
-                memo[i] = spans  # after a timeout a pattern is skipped, so the spans may be incomplete
-        return spans
 
     def required_path_units(self) -> list[Unit]:
         """One unit per distinct path, {{ }} filled with the first sample's value where simple."""

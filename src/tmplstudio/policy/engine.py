@@ -301,7 +301,7 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
     active = [(i, r) for i, r in enumerate(ruleset.rules) if r.pack_id in active_ids]
 
     body = template.body
-    scan = sourcemap.scan(body, template.body_start, key=str(path))
+    scan = sourcemap.scan(body, template.body_start)
     if scan.syntax_error is not None:
         msg, offset = scan.syntax_error
         line_end = source.find("\n", offset)

@@ -43,7 +43,6 @@ class RuleSet:
         self._pattern_sets: dict[tuple[str, ...], int] = {}  # ids that name sets in the piece tables' keys
         self._local_sets = REUSE.memo("patterns.rule_combinations", 256)
         self._piece_tables = REUSE.memo("patterns.piece_tables", PIECES_KEPT)
-        self.unit_spans = REUSE.memo("spans.literal_texts", PIECES_KEPT)
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict:

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from tmplstudio.cli.common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, display, project
+from tmplstudio.cli.common import EXIT_FINDINGS, EXIT_OK, display, project
 from tmplstudio.errors import InputError
 
 ORDER = 52

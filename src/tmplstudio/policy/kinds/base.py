@@ -165,7 +165,7 @@ class TextKind(Kind):
         for unit, candidates in ctx.text_units():
             if needs_candidate and i not in candidates:
                 continue  # the usual case, settled without a call: none of its phrases occurs here
-            for ns, ne in ctx.text_spans(self, i, rule, unit):
+            for ns, ne in self.spans(i, rule, unit, ctx):
                 rs, re_ = (ns, ne) if raw_spans else unit.raw_span(ns, ne)
                 s, e, literal = unit.source_span_raw(rs, re_)
                 file = unit.file_at(rs)
