@@ -108,18 +108,24 @@ def proj_dir(tmp_path: Path, monkeypatch) -> Path:
     return make_project(tmp_path)
 
 
-def approve(root: Path, *names: str, by: str = "Li Wei", note: str = "", accept_warnings: bool = False, fixed_time: bool = True):
-    """Approve templates through the library (as the CLI does), at a fixed time for golden files."""
+def approve(root: Path, *names: str, by: str = "Li Wei", note: str = "", accept_warnings: bool = False,
+            fixed_time: bool = True, key: Path | None = None):
+    """Approve templates through the library (as the CLI does), at a fixed time for golden files;
+    unsigned as ``by``, or signed with ``key``."""
     from tmplstudio.pack import approval as approval_mod
+    from tmplstudio.pack import ledger as ledger_mod
 
     project = load(root)
     checks = [approval_mod.check(project, root / "templates" / f"{n}.j2") for n in names]
     for c in checks:
         assert approval_mod.refusal(c, accept_warnings) is None, (c.rel, [f.rule for f in c.errors + c.warnings])
-    original = approval_mod.utc_now
+    original = ledger_mod.utc_now
     if fixed_time:
-        approval_mod.utc_now = lambda: FIXED_TIME
+        ledger_mod.utc_now = lambda: FIXED_TIME
     try:
-        return approval_mod.approve(project, checks, by, note)
+        who = approval_mod.Identity(key=key) if key is not None else approval_mod.Identity(name=by)
+        outcome = approval_mod.approve(project, checks, who, note)
+        assert not outcome.refused, outcome.refused
+        return outcome.ledger
     finally:
-        approval_mod.utc_now = original
+        ledger_mod.utc_now = original

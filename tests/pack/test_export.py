@@ -62,7 +62,8 @@ def test_manifest_content(proj_dir):
     assert manifest["schema"] == 1 and manifest["tool"] == "tmplstudio" and manifest["target"] == "generic"
     t = manifest["templates"][0]
     assert (t["id"], t["path"], t["locale"], t["channel"]) == ("notice", "notice.j2", "zh-CN", "sms")
-    assert t["approval"]["approved_by"] == "Li Wei" and t["approval"]["note"] == "ok"
+    assert [(s["by"], s["note"], s["at"]) for s in t["approval"]["signoffs"]] == [("Li Wei", "ok", "2026-01-02T03:04:05Z")]
+    assert t["approval"]["signoffs"][0]["entry"]["signature"] is None  # unsigned: this project does not require it
     assert t["approval"]["policy_digest"] == manifest["policy_digest"]
     assert [v["name"] for v in t["variables"]] == ["name", "card_no", "amount"]
     assert t["variables"][1]["samples"] == {"short": "6222021234567890123", "long": "6222029876543210"}
@@ -147,7 +148,7 @@ CASES = {
     "removed": (lambda f: f.pop("templates/second.j2"), ["templates/second.j2: removed"]),
     "modified": (lambda f: f.__setitem__("templates/notice.j2", f["templates/notice.j2"].replace("及时".encode(), "马上".encode())),
                  ["templates/notice.j2: modified", "templates/notice.j2: does not match template 'notice'"]),
-    "manifest-edit": (lambda f: edit_manifest(f, lambda m: m["templates"][0]["approval"].__setitem__("approved_by", "Someone Else")),
+    "manifest-edit": (lambda f: edit_manifest(f, lambda m: m["templates"][0]["approval"]["signoffs"][0].__setitem__("by", "Someone Else")),
                       ["manifest.json: edited"]),
     "manifest-removed": (lambda f: f.pop("manifest.json"), ["manifest.json: missing"]),
     "manifest-garbled": (lambda f: f.__setitem__("manifest.json", b"{not json"), ["manifest.json: not valid JSON"]),

@@ -1,4 +1,4 @@
-"""`tmplstudio status [PATH ...]`: each template as draft, approved, stale or failing."""
+"""`tmplstudio status [PATH ...]`: each template as draft, pending, approved, stale or failing."""
 
 from __future__ import annotations
 
@@ -10,36 +10,47 @@ ORDER = 45
 
 
 def register(sub) -> None:
-    p = sub.add_parser("status", help="approval status of each template: draft, approved, stale or failing")
+    p = sub.add_parser("status", help="approval status of each template: draft, pending, approved, stale or failing")
     p.add_argument("paths", nargs="*", metavar="PATH", help="template files or folders (default: the project's templates)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    """Exit 2 when a sign-off's signature does not check out (edited entry, unknown, expired or
+    revoked signer): the state is shown, and the fault named with its log line."""
+    import sys
+
     from tmplstudio.pack.ledger import iso_utc
-    from tmplstudio.pack.status import project_statuses
+    from tmplstudio.pack.status import STATES, project_statuses
 
     found = project_and_templates(args.paths)
     if found is None:
         return EXIT_INPUT
     proj, files = found
     statuses, missing, ledger = project_statuses(proj, files)
+    faults = [(s, r) for s in statuses if s.review is not None for r in s.review.signature_problems]
+    code = EXIT_INPUT if faults else EXIT_OK
     if args.format == "json":
-        data = {"schema": 1, "ledger": display(ledger.path), "templates": [s.to_json() for s in statuses],
-                "missing": missing}
+        data = {"schema": 2, "ledger": display(ledger.path), "log": display(ledger.log_path),
+                "templates": [s.to_json() for s in statuses], "missing": missing}
         print(json.dumps(data, ensure_ascii=False, indent=2))
-        return EXIT_OK
-    counts: dict[str, int] = {}
-    for s in statuses:
-        counts[s.state] = counts.get(s.state, 0) + 1
-        detail = ""
-        if s.approval is not None:
-            detail = f"approved by {s.approval.approved_by} at {iso_utc(s.approval.approved_at)}"
-        extra = "; ".join(x for x in (s.describe(), detail) if x)
-        print(f"{s.state:<9} {display(s.path)}" + (f"  ({extra})" if extra else ""))
-    for rel in missing:
-        print(f"{'missing':<9} {rel}  (in {display(ledger.path)}, but the file is gone)")
-    summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("approved", "stale", "draft", "failing"))
-    print(f"{len(statuses)} template{'s' if len(statuses) != 1 else ''}: {summary}")
-    return EXIT_OK
+    else:
+        counts: dict[str, int] = {}
+        for s in statuses:
+            counts[s.state] = counts.get(s.state, 0) + 1
+            detail = ""
+            if s.approval is not None and s.state in ("approved", "stale"):
+                detail = f"approved by {s.approval.approved_by} at {iso_utc(s.approval.approved_at)}"
+                if s.review is not None and s.state == "approved":
+                    detail = f"{s.review.count}: " + ", ".join(f"{x.by} at {iso_utc(x.at)}" for x in s.review.counted)
+            extra = "; ".join(x for x in (s.describe(), detail) if x)
+            print(f"{s.state:<9} {display(s.path)}" + (f"  ({extra})" if extra else ""))
+        for rel in missing:
+            print(f"{'missing':<9} {rel}  (in {display(ledger.path)}, but the file is gone)")
+        summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in STATES)
+        print(f"{len(statuses)} template{'s' if len(statuses) != 1 else ''}: {summary}")
+    for s, r in faults:
+        print(f"tmplstudio: error: {display(ledger.root / r.where.split(':')[0])}:{r.signoff.line}: "
+              f"sign-off by {r.signoff.by} for {s.rel} does not count: {r.why}", file=sys.stderr)
+    return code
