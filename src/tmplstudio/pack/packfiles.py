@@ -151,15 +151,15 @@ class PackFiles:
             for entry in entries:
                 rel = Path(entry.path).relative_to(self.pack).as_posix()
                 st = entry.stat(follow_symlinks=False)
-                if stat.S_ISLNK(st.st_mode):
-                    raise InputError("is a symbolic link; a pack holds only regular files (links are never followed)",
-                                     entry.path)
+                if stat.S_ISLNK(st.st_mode):  # named by the pack, not the path: a display would resolve the link
+                    raise InputError(f"entry {rel!r} is a symbolic link; a pack holds only regular files (links "
+                                     "are never followed)", self.pack)
                 if stat.S_ISDIR(st.st_mode):
                     stack.append(Path(entry.path))
                     continue
                 if not stat.S_ISREG(st.st_mode):
-                    raise InputError("not a regular file (a pipe, socket or device); a pack holds only regular files",
-                                     entry.path)
+                    raise InputError(f"entry {rel!r} is not a regular file (a pipe, socket or device); a pack "
+                                     "holds only regular files", self.pack)
                 self._admit(rel, st.st_size)
 
     def _chunks(self, name: str):
