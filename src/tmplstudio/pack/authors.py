@@ -32,7 +32,7 @@ class Author:
 
     def describe(self) -> str:
         where = "last git commit author" if self.source == "git" else "saved this version in the studio"
-        who = f"{self.name} <{self.email}>" if self.email and self.name else (self.email or self.name)
+        who = f"{self.name} <{self.email}>" if self.email and self.name and self.email != self.name else (self.email or self.name)
         return f"{who} ({where})"
 
 

@@ -46,8 +46,9 @@ def run(args) -> int:
     for problem in result.signature_problems:
         print(f"signature {problem}")
     if args.strict and result.signature_problems:
-        print(f"refused: {len(result.signature_problems)} sign-off signature{'s' if len(result.signature_problems) != 1 else ''} "
-              f"do not check out (--strict); {display(out)} was not written", file=sys.stderr)
+        n = len(result.signature_problems)
+        print(f"refused: {n} sign-off signature{'s do' if n != 1 else ' does'} not check out (--strict); "
+              f"{display(out)} was not written", file=sys.stderr)
         return EXIT_FINDINGS
     if not result.included:
         print(f"nothing to export: no template is approved, current and clean; {display(out)} was not written", file=sys.stderr)
