@@ -28,29 +28,32 @@ def proj(tmp_path, monkeypatch):
     return make_project(root)
 
 
-def run(root: Path, *args: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, int]:
-    """Run the CLI and return its result and its own peak RSS in kB (os.wait4 of that child)."""
-    import tempfile
-    import time
+# Runs the CLI as its child and writes that child's peak RSS: a child forked straight from pytest
+# would count pytest's own pages (hundreds of MB) as its own until it execs.
+RSS_WRAPPER = """
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
 
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen([sys.executable, "-m", "tmplstudio", *args], cwd=root, stdout=out, stderr=err,
-                             env={**os.environ, **(env or {})})
-        deadline = time.monotonic() + HANG_GUARD
-        while True:
-            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                p.kill()
-                os.wait4(p.pid, 0)
-                pytest.fail(f"tmplstudio {' '.join(args)} did not finish within {HANG_GUARD} s")
-            time.sleep(0.02)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        result = subprocess.CompletedProcess(p.args, p.returncode, out.read().decode(), err.read().decode())
-    return result, usage.ru_maxrss
+
+def run(root: Path, *args: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, int]:
+    """Run the CLI; its result, and its own peak RSS in kB."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rss = Path(tmp) / "rss"
+        p = subprocess.Popen([sys.executable, "-c", RSS_WRAPPER, str(rss), sys.executable, "-m", "tmplstudio", *args],
+                             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, **(env or {})}, start_new_session=True)
+        try:
+            out, err = p.communicate(timeout=HANG_GUARD)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, 9)  # the wrapper and the tmplstudio it started
+            p.communicate()
+            pytest.fail(f"tmplstudio {' '.join(args)} did not finish within {HANG_GUARD} s")
+        return subprocess.CompletedProcess(p.args, p.returncode, out, err), int(rss.read_text())
 
 
 def no_traceback(r) -> None:
@@ -128,10 +131,13 @@ def relisted(files: dict[str, bytes], extra: dict[str, bytes]) -> dict[str, byte
     return {**files, **extra, "manifest.json": json.dumps(manifest, ensure_ascii=False, indent=2).encode()}
 
 
-def write_zip(path: Path, files: dict[str, bytes]) -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+def write_zip(path: Path, files: dict[str, bytes], more=None) -> Path:
+    """A zip of ``files`` (names as given, unchecked); ``more(zf)`` may add entries of its own."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for name, data in files.items():
-            zf.writestr(zipfile.ZipInfo(name), data)
+            zf.writestr(zipfile.ZipInfo(name), data, compress_type=zipfile.ZIP_DEFLATED)
+        if more is not None:
+            more(zf)
     return path
 
 
@@ -147,15 +153,13 @@ def test_verify_rejects_entries_that_point_outside_the_pack(proj, name):
 
 
 def test_a_one_gigabyte_entry_is_refused_before_it_is_read(proj):
-    files = good_zip(proj)
-    path = proj / "bomb.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
+    def gigabyte(zf):
         with zf.open("templates/bomb.j2", "w", force_zip64=True) as handle:
             chunk = b"\0" * (1 << 24)
             for _ in range(64):  # 1 GiB of zeros, about 1 MB compressed
                 handle.write(chunk)
+
+    path = write_zip(proj / "bomb.zip", good_zip(proj), gigabyte)
     assert path.stat().st_size < 2_000_000
     r, rss_kb = run(proj, "verify", "bomb.zip")
     assert r.returncode == 2 and "entry 'templates/bomb.j2' is 1,024 MiB, over the 64 MiB limit" in r.stderr, r.stderr
@@ -164,12 +168,7 @@ def test_a_one_gigabyte_entry_is_refused_before_it_is_read(proj):
 
 
 def test_a_small_entry_that_expands_a_thousand_times_is_refused(proj):
-    files = good_zip(proj)
-    path = proj / "ratio.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-        zf.writestr("templates/zeros.j2", b"\0" * (20 * 2**20))
+    write_zip(proj / "ratio.zip", good_zip(proj), lambda zf: zf.writestr("templates/zeros.j2", b"\0" * (20 * 2**20)))
     r, _ = run(proj, "verify", "ratio.zip")
     assert r.returncode == 2 and "entry 'templates/zeros.j2' expands" in r.stderr and "zip bomb" in r.stderr, r.stderr
 
@@ -194,16 +193,14 @@ def test_ten_thousand_entries_are_read_in_linear_time(proj):
 
 
 def test_duplicate_entries_are_refused(proj):
-    files = good_zip(proj)
-    path = proj / "dupe.zip"
-    with zipfile.ZipFile(path, "w") as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-        import warnings
+    import warnings
 
+    def again(zf):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # zipfile warns about the duplicate it is asked to write
             zf.writestr("templates/notice.j2", b"other text")
+
+    write_zip(proj / "dupe.zip", good_zip(proj), again)
     r, _ = run(proj, "verify", "dupe.zip")
     assert r.returncode == 2 and "holds 'templates/notice.j2' twice" in r.stderr, r.stderr
 

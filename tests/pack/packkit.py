@@ -95,6 +95,21 @@ def cli(root: Path, *args: str, env: dict | None = None) -> subprocess.Completed
                           env=full_env, timeout=120)
 
 
+def rezip(src: Path, dst: Path, change) -> None:
+    """Copy the zip ``src`` to ``dst`` after ``change(files)`` edits its {name: bytes} in place."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(src) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    change(files)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    dst.write_bytes(buf.getvalue())
+
+
 def load(root: Path):
     from tmplstudio.project import Project
 

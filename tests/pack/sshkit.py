@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from packkit import make_project
 
 SIGNED_CONFIG = """
@@ -49,3 +50,13 @@ def signed_project(root: Path, people: dict[str, str], required: int = 2, extra_
 
 
 PEOPLE = {"author": "ann.author@bank.example", "li": "li.wei@bank.example", "wang": "wang.fang@bank.example"}
+
+
+@pytest.fixture
+def signed(tmp_path, monkeypatch) -> tuple[Path, dict[str, Path]]:
+    """(project, keys): a project in tmp_path/proj requiring two signed approvals among PEOPLE."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    return root, signed_project(root, PEOPLE)

@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from packkit import NOTICE_BODY, approve, cli, load, proj_dir, write  # noqa: F401 - fixture
+from packkit import NOTICE_BODY, approve, cli, load, proj_dir, rezip, write  # noqa: F401 - fixture
 
 from tmplstudio.pack.export import build, write as write_pack
 from tmplstudio.pack.verify import verify
@@ -114,17 +114,6 @@ def test_folder_export_verifies_and_matches_zip(proj_dir):
 
 
 # -- tamper detection ------------------------------------------------------------------------------------------
-
-
-def rezip(src: Path, dst: Path, change) -> None:
-    with zipfile.ZipFile(src) as zf:
-        files = {n: zf.read(n) for n in zf.namelist()}
-    change(files)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    dst.write_bytes(buf.getvalue())
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from packkit import cli, write
-from sshkit import PEOPLE, signed_project
+from sshkit import signed  # noqa: F401 - fixture
 
 # A warning accepted with the approval, a suppression with its reason, and a sample whose name
 # carries a newline and a GitHub Actions workflow command (it must show escaped, never raw).
@@ -20,12 +20,8 @@ HOSTILE_SAMPLE = '\n[samples."evil\\n::error file=x::owned"]\nname = "李四"\na
 
 
 @pytest.fixture
-def pack(tmp_path, monkeypatch):
-    root = tmp_path / "proj"
-    root.mkdir()
-    monkeypatch.chdir(root)
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    keys = signed_project(root, PEOPLE)
+def pack(signed):
+    root, keys = signed
     path = write(root, "warned", WARNED)
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("+++\n【", HOSTILE_SAMPLE + "+++\n【", 1), encoding="utf-8")

@@ -11,18 +11,9 @@ from pathlib import Path
 
 import pytest
 from packkit import NOTICE_BODY, cli, write
-from sshkit import PEOPLE, make_key, signed_project, signer_line
+from sshkit import PEOPLE, make_key, signed, signed_project, signer_line  # noqa: F401 - fixture
 
 LOG = "templates/approvals.log.jsonl"
-
-
-@pytest.fixture
-def signed(tmp_path, monkeypatch):
-    root = tmp_path / "proj"
-    root.mkdir()
-    monkeypatch.chdir(root)
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    return root, signed_project(root, PEOPLE)
 
 
 def git(root: Path, *args: str, author: str | None = None) -> None:
