@@ -36,7 +36,26 @@ class Author:
         return f"{who} ({where})"
 
 
+_GIT_AUTHORS: dict[tuple, "Author | None"] = {}
+GIT_MEMO_SECONDS = 30  # the studio asks every few seconds; a commit shows within this long
+
+
 def git_author(path: Path) -> Author | None:
+    import time
+
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size, int(time.monotonic() // GIT_MEMO_SECONDS))
+    if key not in _GIT_AUTHORS:
+        if len(_GIT_AUTHORS) > 4096:
+            _GIT_AUTHORS.clear()
+        _GIT_AUTHORS[key] = _git_author(path)
+    return _GIT_AUTHORS[key]
+
+
+def _git_author(path: Path) -> Author | None:
     try:
         out = subprocess.run(["git", "log", "-1", "--format=%an%x00%ae", "--", path.name], cwd=path.parent,
                              capture_output=True, text=True, timeout=10)

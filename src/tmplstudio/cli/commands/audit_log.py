@@ -43,8 +43,11 @@ def run(args) -> int:
     root = Path(proj.templates_dir)
     path = root / _log.LOG_NAME
     if not path.exists():
-        print(f"tmplstudio: error: {display(path)}: no approvals log yet (tmplstudio approve writes it)", file=sys.stderr)
-        return EXIT_INPUT
+        from tmplstudio.pack.ledger import Ledger
+
+        Ledger.load(root)  # approvals.toml listing approvals without their history is an error
+        print(f"no approvals yet: {display(path)} does not exist (tmplstudio approve writes it)")
+        return EXIT_OK
     report = audit(proj) if args.verify else None
     read = report.read if report is not None else _log.read(path)
     if args.format == "json":
