@@ -286,3 +286,28 @@ def test_tencent_numbers_every_occurrence_twilio_reuses_numbers_and_mask_argumen
     aliyun = build(load(proj_dir), "aliyun")
     reasons = {e.path: e.reason for e in aliyun.excluded}
     assert "variable 'card_no' is used both masked and unmasked (or with different masks)" in reasons["repeat.j2"]
+
+
+def test_a_pack_made_before_sign_offs_still_verifies(proj_dir):
+    """Packs exported by earlier versions carry approved_by/approved_at, no sign-offs: one unsigned approval."""
+    from tmplstudio.pack.export import manifest_digest
+
+    approve(proj_dir, "notice")
+    r, pack = export_zip(proj_dir)
+    assert r.returncode == 0
+
+    def old_format(files):
+        manifest = json.loads(files["manifest.json"])
+        for key in ("approval", "policy_versions"):
+            manifest.pop(key)
+        t = manifest["templates"][0]
+        t.pop("review")
+        signoff = t["approval"].pop("signoffs")[0]
+        t["approval"].update(approved_by=signoff["by"], approved_at=signoff["at"], note="")
+        manifest["digest"] = manifest_digest(manifest)
+        files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
+
+    rezip(pack, proj_dir / "old.zip", old_format)
+    r = cli(proj_dir, "verify", "old.zip")
+    assert r.returncode == 0, r.stdout
+    assert "  notice.j2 (notice): 1 of 1 approvals — Li Wei at 2026-01-02T03:04:05Z" in r.stdout

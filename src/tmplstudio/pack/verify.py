@@ -140,7 +140,12 @@ def _check_signoffs(entry: dict, approval: dict, require_signature: bool, trust:
                for a in review.get("authors", []) if isinstance(a, dict)]
     out = TemplateApproval(str(entry.get("path")), str(entry.get("id")), required)
     seen: set[str] = set()
-    for s in approval.get("signoffs") or []:
+    signoffs = approval.get("signoffs")
+    if signoffs is None and "approved_by" in approval:  # a pack made before sign-offs: one unsigned approval
+        legacy = {"seq": 0, "kind": "approve", "path": entry.get("path"), "data": {"sha256": approval.get("sha256")},
+                  "by": approval.get("approved_by"), "signature": None}
+        signoffs = [{"by": approval.get("approved_by"), "at": approval.get("approved_at"), "entry": legacy}]
+    for s in signoffs or []:
         if not isinstance(s, dict):
             continue
         by, at, log_entry = str(s.get("by", "")), str(s.get("at", "")), s.get("entry")
