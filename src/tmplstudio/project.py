@@ -31,7 +31,7 @@ from tmplstudio.policy.loader import find_packs, load_pack
 from tmplstudio.policy.model import Pack, Rule
 from tmplstudio.template.meta import did_you_mean
 
-CONFIG_KEYS = ("templates", "policies", "bundled", "locale", "fail_on", "rules")
+CONFIG_KEYS = ("templates", "policies", "bundled", "locale", "fail_on", "rules", "approval")
 
 
 def bundled_pack_dir() -> Path:
@@ -55,6 +55,7 @@ class Config:
     locale: str | None = None
     fail_on: str = "error"
     rules: dict[str, str] = field(default_factory=dict)
+    approval: dict = field(default_factory=dict)   # read by tmplstudio.pack.settings
 
 
 def _load_config_table(path: Path) -> dict | None:
@@ -131,6 +132,7 @@ def parse_config(path: Path, table: dict) -> Config:
         if value not in ("error", "warning", "info", "off"):
             raise InputError(f"rule '{rid}': '{value}' is not error, warning, info or off", path)
     cfg.rules = dict(rules)
+    cfg.approval = table.get("approval", {})
     return cfg
 
 

@@ -106,6 +106,21 @@ def cli(root: Path, *args: str, env: dict | None = None) -> subprocess.Completed
                           env=full_env, timeout=120)
 
 
+def rezip(src: Path, dst: Path, change) -> None:
+    """Copy the zip ``src`` to ``dst`` after ``change(files)`` edits its {name: bytes} in place."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(src) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    change(files)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    dst.write_bytes(buf.getvalue())
+
+
 def load(root: Path):
     from tmplstudio.project import Project
 
@@ -119,18 +134,24 @@ def proj_dir(tmp_path: Path, monkeypatch) -> Path:
     return make_project(tmp_path)
 
 
-def approve(root: Path, *names: str, by: str = "Li Wei", note: str = "", accept_warnings: bool = False, fixed_time: bool = True):
-    """Approve templates through the library (as the CLI does), at a fixed time for golden files."""
+def approve(root: Path, *names: str, by: str = "Li Wei", note: str = "", accept_warnings: bool = False,
+            fixed_time: bool = True, key: Path | None = None):
+    """Approve templates through the library (as the CLI does), at a fixed time for golden files;
+    unsigned as ``by``, or signed with ``key``."""
     from tmplstudio.pack import approval as approval_mod
+    from tmplstudio.pack import ledger as ledger_mod
 
     project = load(root)
     checks = [approval_mod.check(project, root / "templates" / f"{n}.j2") for n in names]
     for c in checks:
         assert approval_mod.refusal(c, accept_warnings) is None, (c.rel, [f.rule for f in c.errors + c.warnings])
-    original = approval_mod.utc_now
+    original = ledger_mod.utc_now
     if fixed_time:
-        approval_mod.utc_now = lambda: FIXED_TIME
+        ledger_mod.utc_now = lambda: FIXED_TIME
     try:
-        return approval_mod.approve(project, checks, by, note)
+        who = approval_mod.Identity(key=key) if key is not None else approval_mod.Identity(name=by)
+        outcome = approval_mod.approve(project, checks, who, note)
+        assert not outcome.refused, outcome.refused
+        return outcome.ledger
     finally:
-        approval_mod.utc_now = original
+        ledger_mod.utc_now = original

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 
-from packkit import NOTICE_BODY, approve, cli, load, proj_dir, write  # noqa: F401 - fixture
+from packkit import FIXED_TIME, NOTICE_BODY, approve, cli, load, proj_dir, write  # noqa: F401 - fixture
 
 from tmplstudio.pack.ledger import Ledger
 from tmplstudio.pack.status import APPROVED, DRAFT, FAILING, STALE, project_statuses
@@ -37,7 +37,8 @@ def test_warnings_need_accept_and_are_recorded(proj_dir):
     assert r.returncode == 0, r.stdout + r.stderr
     data = tomllib.loads((proj_dir / "templates" / "approvals.toml").read_text(encoding="utf-8"))
     rec = data["approvals"]["warn.j2"]
-    assert rec["id"] == "warn" and rec["approved_by"] == "Li Wei" and rec["note"] == "visit wording reviewed"
+    assert rec["id"] == "warn" and [(s["by"], s["note"], s["signed"]) for s in rec["signoffs"]] == [
+        ("Li Wei", "visit wording reviewed", False)]
     assert [w["rule"] for w in rec["accepted_warnings"]] == ["visit-threat"]
     assert rec["accepted_warnings"][0]["text"] == "上门催收"
     assert rec["policy_packs"].keys() == {"test-pack"}
@@ -51,7 +52,8 @@ def test_ledger_record_fields_and_stable_order(proj_dir):
     text = (proj_dir / "templates" / "approvals.toml").read_text(encoding="utf-8")
     assert text.index('[approvals."alpha.j2"]') < text.index('[approvals."notice.j2"]')
     rec = tomllib.loads(text)["approvals"]["notice.j2"]
-    assert list(rec)[:7] == ["id", "sha256", "policy_digest", "tool_version", "approved_by", "approved_at", "note"]
+    assert list(rec)[:5] == ["id", "sha256", "policy_digest", "tool_version", "locale"]
+    assert rec["signoffs"] == [{"by": "Li Wei", "at": FIXED_TIME, "signed": False, "line": 1}]
     import hashlib
 
     assert rec["sha256"] == hashlib.sha256((proj_dir / "templates" / "notice.j2").read_bytes()).hexdigest()
@@ -69,7 +71,7 @@ def test_stale_after_one_character_edit(proj_dir):
     assert state == STALE and reasons == ["file changed since approval"]
     r = cli(proj_dir, "status")
     assert r.returncode == 0
-    assert "stale     templates/notice.j2  (file changed since approval; approved by Li Wei" in r.stdout
+    assert "stale     templates/notice.j2  (file changed since approval; approved by Li Wei at 2026-01-02T03:04:05Z)" in r.stdout
 
 
 def test_stale_after_policy_change_but_not_after_reformatting(proj_dir):

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from packkit import NOTICE_BODY, approve, cli, load, proj_dir, write  # noqa: F401 - fixture
+from packkit import NOTICE_BODY, approve, cli, load, proj_dir, rezip, write  # noqa: F401 - fixture
 
 from tmplstudio.pack.export import build, write as write_pack
 from tmplstudio.pack.verify import verify
@@ -58,7 +58,8 @@ def test_manifest_content(proj_dir):
     assert manifest["schema"] == 1 and manifest["tool"] == "tmplstudio" and manifest["target"] == "generic"
     t = manifest["templates"][0]
     assert (t["id"], t["path"], t["locale"], t["channel"]) == ("notice", "notice.j2", "zh-CN", "sms")
-    assert t["approval"]["approved_by"] == "Li Wei" and t["approval"]["note"] == "ok"
+    assert [(s["by"], s["note"], s["at"]) for s in t["approval"]["signoffs"]] == [("Li Wei", "ok", "2026-01-02T03:04:05Z")]
+    assert t["approval"]["signoffs"][0]["entry"]["signature"] is None  # unsigned: this project does not require it
     assert t["approval"]["policy_digest"] == manifest["policy_digest"]
     assert [v["name"] for v in t["variables"]] == ["name", "card_no", "amount"]
     assert t["variables"][1]["samples"] == {"short": "6222021234567890123", "long": "6222029876543210"}
@@ -111,17 +112,6 @@ def test_folder_export_verifies_and_matches_zip(proj_dir):
 # -- tamper detection ------------------------------------------------------------------------------------------
 
 
-def rezip(src: Path, dst: Path, change) -> None:
-    with zipfile.ZipFile(src) as zf:
-        files = {n: zf.read(n) for n in zf.namelist()}
-    change(files)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    dst.write_bytes(buf.getvalue())
-
-
 @pytest.fixture
 def good_pack(proj_dir):
     write(proj_dir, "second", NOTICE_BODY)
@@ -143,7 +133,7 @@ CASES = {
     "removed": (lambda f: f.pop("templates/second.j2"), ["templates/second.j2: removed"]),
     "modified": (lambda f: f.__setitem__("templates/notice.j2", f["templates/notice.j2"].replace("及时".encode(), "马上".encode())),
                  ["templates/notice.j2: modified", "templates/notice.j2: does not match template 'notice'"]),
-    "manifest-edit": (lambda f: edit_manifest(f, lambda m: m["templates"][0]["approval"].__setitem__("approved_by", "Someone Else")),
+    "manifest-edit": (lambda f: edit_manifest(f, lambda m: m["templates"][0]["approval"]["signoffs"][0].__setitem__("by", "Someone Else")),
                       ["manifest.json: edited"]),
     "manifest-removed": (lambda f: f.pop("manifest.json"), ["manifest.json: missing"]),
     "manifest-garbled": (lambda f: f.__setitem__("manifest.json", b"{not json"), ["manifest.json: not valid JSON"]),
@@ -194,3 +184,28 @@ def test_duplicate_ids_are_excluded_and_a_file_named_twice_is_not_a_duplicate(pr
     (proj_dir / "templates" / "copy.j2").unlink()
     r = cli(proj_dir, "export", "--out", "p.zip", "--strict", "templates", "templates/notice.j2")
     assert r.returncode == 0, r.stdout
+
+
+def test_a_pack_made_before_sign_offs_still_verifies(proj_dir):
+    """Packs exported by earlier versions carry approved_by/approved_at, no sign-offs: one unsigned approval."""
+    from tmplstudio.pack.export import manifest_digest
+
+    approve(proj_dir, "notice")
+    r, pack = export_zip(proj_dir)
+    assert r.returncode == 0
+
+    def old_format(files):
+        manifest = json.loads(files["manifest.json"])
+        for key in ("approval", "policy_versions"):
+            manifest.pop(key)
+        t = manifest["templates"][0]
+        t.pop("review")
+        signoff = t["approval"].pop("signoffs")[0]
+        t["approval"].update(approved_by=signoff["by"], approved_at=signoff["at"], note="")
+        manifest["digest"] = manifest_digest(manifest)
+        files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
+
+    rezip(pack, proj_dir / "old.zip", old_format)
+    r = cli(proj_dir, "verify", "old.zip")
+    assert r.returncode == 0, r.stdout
+    assert "  notice.j2 (notice): 1 of 1 approvals — Li Wei at 2026-01-02T03:04:05Z" in r.stdout

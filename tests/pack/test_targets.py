@@ -179,7 +179,7 @@ def test_the_bundled_templates_export_to_every_target_as_valid_sdk_requests(tmp_
     from tmplstudio.pack import approval
 
     checks = [approval.check(project, p) for p in project.template_paths()]
-    approval.approve(project, [c for c in checks if approval.refusal(c, True) is None], "CI", "bundled")
+    approval.approve(project, [c for c in checks if approval.refusal(c, True) is None], approval.Identity(name="CI"), "bundled")
     exported = {}
     for target in PROVIDERS:
         result = build(load(tmp_path), target)

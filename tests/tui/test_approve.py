@@ -49,9 +49,10 @@ async def test_approve_records_the_ledger_and_badges(project_dir, monkeypatch):
         await pilot.click("#approve")
         await until(pilot, lambda: "notice.j2" in ledger(project_dir))
         record = ledger(project_dir)["notice.j2"]
-        assert (record["approved_by"], record["note"], record["id"]) == ("Li Wei", "wording reviewed", "notice")
-        await until(pilot, lambda: prompt(app, path).startswith("A "))
-        assert "approved by Li Wei" in status_bar(app)
+        assert [(s["by"], s["note"]) for s in record["signoffs"]] == [("Li Wei", "wording reviewed")]
+        assert record["id"] == "notice"
+        await until(pilot, lambda: prompt(app, path).startswith("A 1/1 "))
+        assert "approved by Li Wei (1 of 1 approval)" in status_bar(app)
         # A one-character edit makes the approval stale at once (unsaved edits)...
         row = app.editor.document.line_count - 2
         app.editor.insert("！", (row, 0))
@@ -135,12 +136,12 @@ async def test_approve_dialog_buttons_fit_a_small_terminal(project_dir):
 
 
 async def test_stale_after_policy_change_shows_in_list_and_status_bar(project_dir):
-    from tmplstudio.pack.approval import approve, check
+    from tmplstudio.pack.approval import Identity, approve, check
     from tmplstudio.project import Project
 
     path = project_dir / "templates" / "notice.j2"
     project = Project.discover(project_dir)
-    approve(project, [check(project, path)], "Li Wei")
+    approve(project, [check(project, path)], Identity(name="Li Wei"))
     pack = project_dir / "packs" / "test.toml"
     pack.write_text(pack.read_text(encoding="utf-8").replace('phrases = ["保证收益"]', 'phrases = ["保证收益", "稳赚"]'),
                     encoding="utf-8")
@@ -149,3 +150,66 @@ async def test_stale_after_policy_change_shows_in_list_and_status_bar(project_di
         await until(pilot, lambda: prompt(app, path).startswith("S "))
         assert prompt(app, path).endswith("\n  policy set changed")
         await until(pilot, lambda: "policy set changed since approval (pack test-pack changed)" in status_bar(app))
+
+
+async def test_signed_approval_in_the_studio_shows_signer_counts(project_dir):
+    """A project requiring two signed approvals: the dialog asks for the key, the badge counts
+    sign-offs (P 1/2, then A 2/2), and the second dialog names who may still approve."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pack"))
+    from sshkit import make_key, signer_line
+
+    cfg = project_dir / "tmplstudio.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "[approval]\nrequire_signature = true\nrequired = 2\n", encoding="utf-8")
+    keys = {name: make_key(project_dir.parent / "keys", name) for name in ("li", "wang", "zhao")}
+    (project_dir / "templates" / "allowed_signers").write_text(
+        "".join(signer_line(f"{n}@bank.example", k) for n, k in keys.items()), encoding="utf-8")
+    path = project_dir / "templates" / "notice.j2"
+    app = make_app(project_dir, path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for who, badge in (("li", "P 1/2 "), ("wang", "A 2/2 ")):
+            await pilot.press("f9")
+            await until(pilot, lambda: isinstance(app.screen, ApproveDialog))
+            dialog = app.screen
+            assert dialog.signed and "SSH key" in [str(w.render()) for w in dialog.query("Label")]
+            if who == "wang":
+                signers = str(dialog.query_one("#approve-signers", Static).render())
+                assert signers == "Sign-offs: 1 of 2 approvals; may still approve: wang@bank.example, zhao@bank.example"
+            dialog.query_one("#approve-by", Input).value = str(keys[who])
+            await pilot.click("#approve")
+            await until(pilot, lambda: not isinstance(app.screen, ApproveDialog))
+            await until(pilot, lambda: prompt(app, path).startswith(badge))
+        record = ledger(project_dir)["notice.j2"]
+        assert [(s["by"], s["signed"]) for s in record["signoffs"]] == [("li@bank.example", True), ("wang@bank.example", True)]
+        assert "approved by li@bank.example, wang@bank.example (2 of 2 approvals)" in status_bar(app)
+        # A key that allowed_signers does not list is refused with a message, and nothing is recorded.
+        stranger = make_key(project_dir.parent / "elsewhere", "stranger")
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, ApproveDialog))
+        app.screen.query_one("#approve-by", Input).value = str(stranger)
+        await pilot.click("#approve")
+        await until(pilot, lambda: not isinstance(app.screen, ApproveDialog))
+        await pilot.pause(0.5)
+    lines = (project_dir / "templates" / "approvals.log.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2
+
+
+async def test_a_save_in_the_studio_records_its_author(project_dir, monkeypatch):
+    """record_author (called after a save) writes an author entry, so that person cannot approve."""
+    from tmplstudio.pack.approval import Identity, approve, check
+    from tmplstudio.project import Project
+
+    monkeypatch.setattr("tmplstudio.pack.authors.current_user", lambda cwd=None: "Wang Fang")
+    path = project_dir / "templates" / "notice.j2"
+    project = Project.discover(project_dir)
+    approve(project, [check(project, path)], Identity(name="Li Wei"))
+    app = make_app(project_dir, path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.record_author(path)
+        log = project_dir / "templates" / "approvals.log.jsonl"
+        await until(pilot, lambda: log.read_text(encoding="utf-8").count("\n") == 2)
+    outcome = approve(project, [check(project, path)], Identity(name="Wang Fang"))
+    assert outcome.refused and "is its author" in outcome.refused[0][1]

@@ -2,13 +2,16 @@
 
 A template can be approved when its file, evaluated against the project's policy set right
 now, has no error finding; warnings must be accepted explicitly and are recorded. Approval is
-always of the file on disk (its exact bytes), never of unsaved text.
+always of the file on disk (its exact bytes), never of unsaved text. Each approval is a signed
+entry of the approvals log (ledger.py, log.py); four eyes (foureyes.py) decides when there are
+enough of them.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +19,11 @@ from typing import Any
 
 from tmplstudio import __version__
 from tmplstudio.errors import InputError
+from tmplstudio.pack import sshsig
 from tmplstudio.pack.digest import PolicySet, policy_set, sha256_bytes
-from tmplstudio.pack.ledger import Approval, Ledger, record, utc_now
+from tmplstudio.pack.ledger import Approval, Ledger, append, utc_now
+from tmplstudio.pack.names import id_problem
+from tmplstudio.pack.settings import ApprovalSettings
 from tmplstudio.policy.model import Finding, Severity
 
 
@@ -98,6 +104,9 @@ def refusal(c: Check, accept_warnings: bool) -> str | None:
     if c.errors:
         n = len(c.errors)
         return f"{n} error finding{'s' if n != 1 else ''}; fix {'them' if n != 1 else 'it'} before approval"
+    problem = id_problem(c.template_id)
+    if problem:
+        return problem
     if c.dependencies is not None and c.dependencies.dynamic:
         return ("it loads a partial whose name is computed, so the approval could not cover it ("
                 + "; ".join(c.dependencies.dynamic) + "); name the partial literally")
@@ -107,24 +116,125 @@ def refusal(c: Check, accept_warnings: bool) -> str | None:
     return None
 
 
-def make_approval(c: Check, policies: PolicySet, by: str, note: str = "") -> Approval:
+def make_approval(c: Check, policies: PolicySet) -> Approval:
     return Approval(
         path=c.rel, id=c.template_id, sha256=c.sha256, policy_digest=policies.digest,
-        tool_version=__version__, approved_by=by, approved_at=utc_now(), note=note,
-        policy_packs=dict(policies.packs), config_digest=policies.config_digest,
+        tool_version=__version__, locale=c.evaluation.template.meta.locale,
+        policy_packs=dict(policies.packs), policy_versions=dict(policies.versions), config_digest=policies.config_digest,
         accepted_warnings=[finding_record(f) for f in c.warnings],
         suppressed=[finding_record(f) for f in c.suppressed],
         partials=dict(c.dependencies.partials) if c.dependencies is not None else {},
     )
 
 
-def approve(project, checks: list[Check], by: str, note: str = "", policies: PolicySet | None = None) -> Ledger:
-    """Record approvals of checks that passed :func:`refusal` (the caller decides). Locked + atomic."""
-    by = by.strip()
-    if not by:
-        raise InputError("the approver's name is empty (--by NAME)")
+@dataclass(frozen=True)
+class Identity:
+    """Who signs: an SSH key (its principal comes from allowed_signers), or, unsigned, a name."""
+
+    key: str | Path | None = None
+    name: str = ""
+    interactive: bool = True   # False: never wait on a passphrase prompt (the studio)
+
+
+def principal(identity: Identity, settings: ApprovalSettings) -> str:
+    """The principal that approves: allowed_signers' name for the key (checked now), or the given name."""
+    if identity.key is None:
+        if settings.require_signature:
+            raise InputError("this project requires signed approvals (approval.require_signature = true): give your "
+                             "SSH key with --key PATH, or set git's user.signingKey with gpg.format = ssh")
+        name = identity.name.strip()
+        if not name:
+            raise InputError("the approver's name is empty (--by NAME)")
+        return name
+    trust = settings.trust()
+    probe = sshsig.sign(PROBE, identity.key, sshsig.APPROVAL_NAMESPACE, identity.interactive)
+    names, why = trust.principals(probe, utc_now())
+    if not names:
+        fp = trust.fingerprint(PROBE, probe, sshsig.APPROVAL_NAMESPACE).fingerprint
+        raise InputError(f"the key {identity.key} ({fp}) is not allowed to approve: it is not in this file"
+                         + (f" ({why})" if why else ""), trust.allowed_signers)
+    verdict = trust.verify(PROBE, probe, names[0], sshsig.APPROVAL_NAMESPACE, utc_now())
+    if not verdict.ok:
+        raise InputError(f"the key {identity.key} cannot approve: {verdict.reason}", trust.allowed_signers)
+    return names[0]
+
+
+PROBE = b"tmplstudio: which principal signs with this key?"
+
+
+def _signer(identity: Identity):
+    if identity.key is None:
+        return None
+
+    def sign(entry):
+        entry.signature = sshsig.sign(entry.payload(), identity.key, sshsig.APPROVAL_NAMESPACE, identity.interactive)
+        return entry
+
+    return sign
+
+
+@dataclass
+class Outcome:
+    ledger: Ledger
+    by: str
+    approved: list[Check] = field(default_factory=list)
+    refused: list[tuple[Check, str]] = field(default_factory=list)
+
+
+def approve(project, checks: list[Check], identity: Identity, note: str = "", policies: PolicySet | None = None) -> Outcome:
+    """Record approvals of checks that passed :func:`refusal` (the caller decides), as signed,
+    hash-chained log entries. Refuses (per template) a signer who is the author or who may not
+    approve that folder or locale."""
+    from tmplstudio.pack.authors import author_of, authors
+    from tmplstudio.pack.settings import settings as load_settings
+
+    conf = load_settings(project)
+    by = principal(identity, conf)
     policies = policies or policy_set(project)
-    return record(Path(project.templates_dir), [make_approval(c, policies, by, note) for c in checks])
+    root = Path(project.templates_dir)
+    before = Ledger.load(root)
+    outcome = Outcome(before, by)
+    for c in checks:
+        requirement = conf.requirement(c.rel, c.evaluation.template.meta.locale)
+        author = author_of(by, authors(before, c.rel, c.path, c.sha256))
+        if not requirement.allows(by):
+            outcome.refused.append((c, f"{by} may not approve templates here (allowed: {requirement.describe()})"))
+        elif author is not None:
+            outcome.refused.append((c, f"{by} is its author ({author.describe()}); someone else must approve it"))
+        else:
+            outcome.approved.append(c)
+    if not outcome.approved:
+        return outcome
+    drafts = [{"kind": "approve", "path": c.rel, "by": by, "data": {**make_approval(c, policies).record(), "note": note}}
+              for c in outcome.approved]
+    outcome.ledger, _ = append(root, lambda ledger: drafts, _signer(identity))
+    return outcome
+
+
+def revoke(project, rels: list[str], identity: Identity, reason: str, signer: str | None = None) -> Outcome:
+    """Withdraw the current approval of each template (only ``signer``'s sign-off when given)."""
+    from tmplstudio.pack.settings import settings as load_settings
+
+    if len(re.sub(r"[\s\u200b-\u200f\u2060\ufeff]", "", reason)) < 3:
+        raise InputError("--reason needs a real reason (at least three visible characters): it is kept in the log")
+    conf = load_settings(project)
+    by = principal(identity, conf)
+    root = Path(project.templates_dir)
+
+    def drafts(ledger: Ledger):
+        out = []
+        for rel in rels:
+            current = ledger.get(rel)
+            if current is None:
+                raise InputError("has no approval to withdraw", root / rel)
+            if signer is not None and signer not in {s.by for s in current.signoffs}:
+                raise InputError(f"has no approval by {signer} to withdraw (approved by {current.approved_by})", root / rel)
+            out.append({"kind": "revoke", "path": rel, "by": by,
+                        "data": {"reason": reason.strip(), "signer": signer, "sha256": current.sha256}})
+        return out
+
+    ledger, _ = append(root, drafts, _signer(identity))
+    return Outcome(ledger, by)
 
 
 def default_approver(cwd: Path | None = None) -> str:

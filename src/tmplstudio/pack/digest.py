@@ -89,6 +89,7 @@ class PolicySet:
     digest: str
     packs: dict[str, str] = field(default_factory=dict)   # pack id -> digest
     config: dict[str, Any] = field(default_factory=dict)  # rule overrides and default locale
+    versions: dict[str, str] = field(default_factory=dict)  # pack id -> its declared version (not in the digest)
 
     def differences(self, packs: dict[str, str] | None, config_digest: str | None) -> list[str]:
         """What changed between an approval's recorded policy set and this one (readable phrases)."""
@@ -115,4 +116,5 @@ def policy_set(project) -> PolicySet:
     packs = {p.id: pack_data_digest(p.path) for p in project.packs}
     config = {"rules": dict(sorted(project.config.rules.items())), "locale": project.config.locale}
     digest = canonical_digest({"schema": DIGEST_SCHEMA, "packs": packs, "config": config})
-    return PolicySet(digest, dict(sorted(packs.items())), config)
+    versions = {p.id: str(getattr(p, "version", "") or "") for p in project.packs}
+    return PolicySet(digest, dict(sorted(packs.items())), config, dict(sorted(versions.items())))

@@ -36,13 +36,18 @@ from tmplstudio.errors import InputError
 from tmplstudio.fileio import atomic_write_bytes
 from tmplstudio.pack.digest import canonical_digest, policy_set, sha256_bytes
 from tmplstudio.pack.ledger import Ledger
+from tmplstudio.pack.names import id_problem, safe_member
 from tmplstudio.pack.status import APPROVED, template_status
 from tmplstudio.pack import targets
 from tmplstudio.pack.targets.base import Refused, prepare, refusal_text
 
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.json.sig"                  # SSH signature of manifest.json (not listed in it)
+SIGNERS_IN_PACK = "signers/allowed_signers"      # the project's allowed_signers when the pack was made
+REVOKED_IN_PACK = "signers/revoked_keys"
 MANIFEST_SCHEMA = 1
 ZIP_EPOCH_MIN = 315532800  # 1980-01-01T00:00:00Z
+ZIP_EPOCH_MAX = 4354819198  # 2107-12-31T23:59:58Z: a zip stores the year in 7 bits from 1980
 FILE_MODE = 0o644
 
 
@@ -59,6 +64,8 @@ class ExportResult:
     excluded: list[Excluded] = field(default_factory=list)
     notes: list[Excluded] = field(default_factory=list)   # what the target's provider pack reports short of an error
     manifest: dict[str, Any] = field(default_factory=dict)
+    signature_problems: list[str] = field(default_factory=list)   # sign-offs whose signature does not check out
+    signed_by: str | None = None
 
 
 def source_date_epoch() -> int | None:
@@ -71,6 +78,8 @@ def source_date_epoch() -> int | None:
         raise InputError(f"SOURCE_DATE_EPOCH must be an integer number of seconds, not {raw!r}") from None
     if value < 0:
         raise InputError("SOURCE_DATE_EPOCH must not be negative")
+    if value > ZIP_EPOCH_MAX:
+        raise InputError(f"SOURCE_DATE_EPOCH={value} is after 2107-12-31, the latest date a zip file can hold")
     return value
 
 
@@ -104,15 +113,20 @@ def manifest_digest(manifest: dict[str, Any]) -> str:
 def build(project, target: str = "generic", paths: list[Path] | None = None) -> ExportResult:
     """Decide what goes into the pack and produce every file's bytes (nothing is written)."""
     from tmplstudio.pack.approval import read_template, relative
+    from tmplstudio.pack.foureyes import FourEyes
     from tmplstudio.pack.partials import dependencies
+    from tmplstudio.pack.settings import settings
 
     tgt = targets.get(target)
     if tgt.pack is not None and tgt.pack not in {p.id for p in project.packs}:
         raise InputError(f"the {tgt.name} target checks templates with the provider pack '{tgt.pack}', which this "
                          "project does not load (it is bundled; bundled = false leaves it out)", project.config.path)
+    epoch = source_date_epoch()  # a bad value stops the export before anything is evaluated
     root = Path(project.templates_dir)
     ledger = Ledger.load(root)
     policies = policy_set(project)
+    conf = settings(project)
+    eyes = FourEyes(conf, ledger.log_path)
     result = ExportResult()
     candidates = []
     seen: set[str] = set()
@@ -124,11 +138,18 @@ def build(project, target: str = "generic", paths: list[Path] | None = None) -> 
         data, text = read_template(path)
         ev = project.evaluate(text, path)
         deps = dependencies(project, path, text)
-        st = template_status(ledger, rel, path, data, ev, policies, deps.partials)
+        st = template_status(ledger, rel, path, data, ev, policies, eyes, deps.partials)
+        if st.review is not None:
+            result.signature_problems += [f"{rel}: {r.describe()}" for r in st.review.signature_problems]
         if st.state != APPROVED:
             reason = {"draft": "not approved (draft)", "stale": "approval is stale: " + st.describe(),
+                      "pending": "not enough approvals: " + st.describe(),
                       "failing": "fails validation now: " + st.describe()}.get(st.state, st.state)
             result.excluded.append(Excluded(rel, reason))
+            continue
+        bad_id = id_problem(ev.template.meta.id)
+        if bad_id:
+            result.excluded.append(Excluded(rel, bad_id))
             continue
         if deps.dynamic:
             result.excluded.append(Excluded(rel, "loads a partial whose name is computed: " + "; ".join(deps.dynamic)))
@@ -138,7 +159,7 @@ def build(project, target: str = "generic", paths: list[Path] | None = None) -> 
             result.excluded.append(Excluded(rel, f"partial {outside[0]} is outside the templates folder"))
             continue
         try:
-            converted, notes = prepare(project, tgt, text, path, ev, st.approval.note if st.approval else "")
+            converted, notes = prepare(project, tgt, text, path, ev, "; ".join(x.note for x in st.approval.signoffs if x.note) if st.approval else "")
         except Refused as exc:
             result.excluded.append(Excluded(rel, refusal_text(tgt, ev.template, exc)))
             continue
@@ -183,6 +204,8 @@ def build(project, target: str = "generic", paths: list[Path] | None = None) -> 
             "providers": list(meta.providers),
             "variables": variables,
             "approval": st.approval.to_json() if st.approval is not None else None,
+            "review": {"required": st.review.required, "authors": [
+                {"name": a.name, "email": a.email, "source": a.source} for a in st.review.authors]},
             "previews": {name_: _preview(r) for name_, r in ev.renders.items()},
             "files": files,
         }
@@ -192,6 +215,9 @@ def build(project, target: str = "generic", paths: list[Path] | None = None) -> 
         result.included.append(rel)
     result.excluded.sort(key=lambda e: e.path)
 
+    for source, name in ((conf.allowed_signers, SIGNERS_IN_PACK), (conf.revoked_keys, REVOKED_IN_PACK)):
+        if source is not None and source.is_file() and any(e["approval"]["signoffs"] for e in entries):
+            result.files[name] = _small_file(source)
     manifest: dict[str, Any] = {
         "schema": MANIFEST_SCHEMA,
         "tool": "tmplstudio",
@@ -199,17 +225,35 @@ def build(project, target: str = "generic", paths: list[Path] | None = None) -> 
         "target": tgt.name,
         "policy_digest": policies.digest,
         "policy_packs": dict(policies.packs),
+        "policy_versions": dict(policies.versions),
         "config_digest": policies.config_digest,
+        "approval": {"require_signature": conf.require_signature},
         "templates": sorted(entries, key=lambda e: e["path"]),
         "files": {name: sha256_bytes(content) for name, content in sorted(result.files.items())},
     }
-    epoch = source_date_epoch()
     if epoch is not None:
         manifest["source_date_epoch"] = epoch
     manifest["digest"] = manifest_digest(manifest)
     result.manifest = manifest
     result.files[MANIFEST] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     return result
+
+
+def _small_file(path: Path) -> bytes:
+    from tmplstudio.template.source import read_template_file
+
+    return read_template_file(path).encode("utf-8")  # regular file, bounded size, UTF-8: as for a template
+
+
+def sign(result: ExportResult, identity, settings) -> None:
+    """Add ``manifest.json.sig``: the exporter's SSH signature of the manifest's exact bytes."""
+    from tmplstudio.pack.approval import principal
+    from tmplstudio.pack.sshsig import PACK_NAMESPACE
+    from tmplstudio.pack.sshsig import sign as ssh_sign
+
+    result.signed_by = principal(identity, settings)
+    signature = ssh_sign(result.files[MANIFEST], identity.key, PACK_NAMESPACE, identity.interactive)
+    result.files[SIGNATURE] = signature.encode("ascii")
 
 
 def zip_bytes(files: dict[str, bytes], epoch: int | None = None) -> bytes:
@@ -219,7 +263,7 @@ def zip_bytes(files: dict[str, bytes], epoch: int | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for name in sorted(files):
-            info = zipfile.ZipInfo(name, date_time=date_time)
+            info = zipfile.ZipInfo(safe_member(name), date_time=date_time)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # Unix, so the permission bits below are meaningful
             info.external_attr = (0o100000 | FILE_MODE) << 16
@@ -234,6 +278,8 @@ def is_zip_target(out: Path) -> bool:
 def write(result: ExportResult, out: Path) -> None:
     """Write the pack atomically: a zip via one atomic file write, a folder via a swap."""
     out = Path(out)
+    for name in result.files:
+        safe_member(name)  # before anything is written: no entry may point outside the pack
     if is_zip_target(out):
         if out.is_dir():
             raise InputError("is a folder; give a .zip file name or a folder without .zip", out)
@@ -262,7 +308,9 @@ def _write_folder(files: dict[str, bytes], out: Path) -> None:
     old = None
     try:
         for name, content in sorted(files.items()):
-            target = staging / name
+            target = staging / safe_member(name)
+            if not Path(os.path.abspath(target)).is_relative_to(Path(os.path.abspath(staging))):
+                raise InputError(f"refusing to write {name!r} outside the pack folder", out)
             target.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(target, content)
             os.chmod(target, FILE_MODE)

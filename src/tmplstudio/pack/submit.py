@@ -32,23 +32,24 @@ class Planned:
 
 def plan(pack: Path, target: Target) -> list[Planned]:
     from tmplstudio.pack.export import MANIFEST
-    from tmplstudio.pack.verify import read_pack, verify_files
+    from tmplstudio.pack.packfiles import PackFiles
+    from tmplstudio.pack.verify import verify_files
 
     if target.connect is None:
         raise InputError(f"the {target.name} target has nothing to submit (it exports the Jinja source)")
-    files = read_pack(pack)
-    checked = verify_files(files)
-    if not checked.ok:
-        raise InputError("the pack does not verify (run `tmplstudio verify` for details): "
-                         + "; ".join(str(p) for p in checked.problems[:3]), pack)
-    manifest = json.loads(files[MANIFEST])
-    if manifest.get("target") != target.name:
-        raise InputError(f"the pack was exported for target '{manifest.get('target')}', not '{target.name}'", pack)
-    out = []
-    for entry in manifest.get("templates", []):
-        name = (entry.get("files") or {}).get("target")
-        if name:
-            out.append(Planned(entry["path"], entry["id"], entry["sha256"], name, json.loads(files[name])))
+    with PackFiles(pack) as files:
+        checked = verify_files(files)
+        if not checked.ok:
+            raise InputError("the pack does not verify (run `tmplstudio verify` for details): "
+                             + "; ".join(str(p) for p in checked.problems[:3]), pack)
+        manifest = json.loads(files.read(MANIFEST))
+        if manifest.get("target") != target.name:
+            raise InputError(f"the pack was exported for target '{manifest.get('target')}', not '{target.name}'", pack)
+        out = []
+        for entry in manifest.get("templates", []):
+            name = (entry.get("files") or {}).get("target")
+            if name:
+                out.append(Planned(entry["path"], entry["id"], entry["sha256"], name, json.loads(files.read(name))))
     return out
 
 

@@ -43,6 +43,17 @@ fail_on = "error"
 # Change a rule's severity, or turn it off, for every template of this project:
 # visit-threat = "error"
 # "zh-collections/platform-restricted-topic" = "off"
+
+[approval]
+# Approvals are signed with each reviewer's SSH key (docs/approval.md). Reviewers are listed in
+# templates/allowed_signers, git's format: "li.wei@bank.example ssh-ed25519 AAAA...".
+require_signature = true
+# Distinct reviewers per template; the template's author never counts.
+required = 1
+
+[approval.folders."production"]
+# Templates under templates/production/ need two reviewers (four eyes).
+required = 2
 '''
 
 TEAM_PACK = '''# The team's own policy pack: rules on top of the bundled packs.

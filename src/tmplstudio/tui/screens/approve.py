@@ -1,18 +1,22 @@
 """The studio's Approve action and approval badges (see docs/approval.md).
 
-* :class:`ApproveDialog` asks for the approver (default: ``git config user.name``, else the
-  login name) and a note; it shows the refusal with the error findings listed, or the warnings
-  that must be accepted (a checkbox) before the approval is recorded.
+* :class:`ApproveDialog` asks for the signing key (projects that require signatures; default:
+  git's ``user.signingKey``, else ``~/.ssh/id_ed25519``) or the approver's name (unsigned), and a
+  note; it shows how many sign-offs count of those required and who may still approve, the
+  refusal with the error findings listed, or the warnings that must be accepted (a checkbox).
 * :class:`ApprovalActions` is mixed into the app: ``action_approve`` (f9, and the command
-  palette), ``refresh_approvals`` (badges in the templates list, every few seconds and after an
-  approval) and ``approval_parts`` (the status bar says why an approval is stale).
+  palette), ``refresh_approvals`` (badges with signer counts in the templates list, every few
+  seconds and after an approval), ``approval_parts`` (the status bar says why an approval is
+  stale or pending) and ``record_author`` (notes who saved a version, so they cannot approve it).
 
 Approval is of the file on disk, so a template with unsaved edits must be saved first. The
-ledger write is the same locked, atomic write as ``tmplstudio approve``.
+log append is the same locked write as ``tmplstudio approve``. ssh-keygen runs without the
+terminal, so it never prompts over the studio: a passphrase-protected key must be in ssh-agent.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -36,7 +40,7 @@ def _finding_line(f) -> str:
 
 @dataclass(frozen=True)
 class ApproveAnswer:
-    approver: str
+    approver: str   # the key's path when signed, else the approver's name
     note: str
 
 
@@ -54,12 +58,14 @@ class ApproveDialog(ModalScreen["ApproveAnswer | None"]):
     """
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
-    def __init__(self, label: str, check, approver: str, state: str = "") -> None:
+    def __init__(self, label: str, check, approver: str, state: str = "", signed: bool = False, signers: str = "") -> None:
         super().__init__(id="approve-dialog")
         self.label = label
         self.check = check
         self.approver = approver
         self.state = state
+        self.signed = signed
+        self.signers = signers   # "1 of 2 approvals; may still approve: …"
         if check.errors:
             self.add_class("-refused")
         elif check.warnings:
@@ -85,10 +91,13 @@ class ApproveDialog(ModalScreen["ApproveAnswer | None"]):
                 return
             yield Label(f"Approve {self.label}", classes="dialog-title")
             with VerticalScroll(classes="approve-scroll"):
-                body = f"Records {c.rel} (sha256 {c.sha256[:12]}…) in approvals.toml under the current policy set."
+                how = "a signed entry of" if self.signed else "an entry of"
+                body = f"Records {c.rel} (sha256 {c.sha256[:12]}…) as {how} approvals.log.jsonl under the current policy set."
                 if self.state:
                     body += f"\nNow: {self.state}."
                 yield Static(body, classes="dialog-body", markup=False)
+                if self.signers:
+                    yield Static(f"Sign-offs: {self.signers}", id="approve-signers", markup=False)
                 if c.warnings:
                     n = len(c.warnings)
                     yield Static(f"{n} warning{'s' if n != 1 else ''} must be accepted; {'they are' if n != 1 else 'it is'} recorded with the approval:",
@@ -97,8 +106,8 @@ class ApproveDialog(ModalScreen["ApproveAnswer | None"]):
                                  classes="approve-findings", markup=False)
                     yield Checkbox(f"Accept {'these' if n != 1 else 'this'} {n} warning{'s' if n != 1 else ''}", id="approve-accept")
                 with Grid(classes="form"):
-                    yield Label("Approver")
-                    yield Input(self.approver, placeholder="your name", id="approve-by")
+                    yield Label("SSH key" if self.signed else "Approver")
+                    yield Input(self.approver, placeholder="path of your SSH key" if self.signed else "your name", id="approve-by")
                     yield Label("Note")
                     yield Input("", placeholder="optional: what was reviewed", id="approve-note")
             yield Static("", id="approve-error", classes="dialog-error")
@@ -123,7 +132,7 @@ class ApproveDialog(ModalScreen["ApproveAnswer | None"]):
         approver = self.query_one("#approve-by", Input).value.strip()
         error = ""
         if not approver:
-            error = "Enter the approver's name."
+            error = "Enter the path of your SSH key." if self.signed else "Enter the approver's name."
         elif self.check.warnings and not self.query_one("#approve-accept", Checkbox).value:
             error = "Tick the box to accept the warnings, or cancel and fix them."
         if error:
@@ -142,7 +151,9 @@ class ApprovalActions:
     # -- the Approve action ------------------------------------------------------------------------
     @work(exclusive=True, group="approve")
     async def action_approve(self) -> None:
-        from tmplstudio.pack.approval import approve, check, default_approver, refusal
+        from tmplstudio.pack.approval import Identity, approve, check, default_approver, refusal
+        from tmplstudio.pack.settings import settings
+        from tmplstudio.pack.sshsig import default_key
 
         app: Any = self
         buf = app.current
@@ -161,29 +172,57 @@ class ApprovalActions:
         except InputError as exc:
             app.notify(f"Cannot approve: {exc}", severity="error", timeout=8)
             return
-        if not checked.errors and checked.dependencies is not None and checked.dependencies.dynamic:
+        if not checked.errors and refusal(checked, True):  # a computed partial, or an id that cannot name a file
             app.notify(f"Cannot approve {label}: {refusal(checked, True)}", severity="error", timeout=10)
             return
         info = self._approval_info().get(buf.path)
         state = self._describe_state(info) if info is not None else ""
-        answer = await app.push_screen_wait(ApproveDialog(label, checked, default_approver(app.cwd), state))
+        try:
+            signed = settings(app.project).require_signature
+        except InputError as exc:
+            app.notify(f"Cannot approve: {exc}", severity="error", timeout=8)
+            return
+        default = str(default_key(app.cwd)) if signed else default_approver(app.cwd)
+        signers = self._signers_line(info) if info is not None and info.state == "pending" else ""
+        answer = await app.push_screen_wait(ApproveDialog(label, checked, default, state, signed, signers))
         if answer is None or checked.errors:
             return
+        who = Identity(key=answer.approver, interactive=False) if signed else Identity(name=answer.approver)
         try:
             again = check(app.project, buf.path)
             if again.sha256 != checked.sha256:
                 app.notify(f"{label} changed on disk while the dialog was open; not approved. Try again.", severity="error", timeout=8)
                 return
-            approve(app.project, [again], answer.approver, answer.note)
+            outcome = await asyncio.to_thread(approve, app.project, [again], who, answer.note)  # ssh-keygen off the UI thread
         except InputError as exc:
             app.notify(f"Not approved: {exc}", severity="error", timeout=8)
             return
+        if outcome.refused:
+            app.notify(f"Not approved: {outcome.refused[0][1]}", severity="error", timeout=10)
+            return
         accepted = f", accepting {len(again.warnings)} warning{'s' if len(again.warnings) != 1 else ''}" if again.warnings else ""
-        app.notify(f"Approved {label} by {answer.approver}{accepted}.", timeout=4)
+        app.notify(f"Approved {label} by {outcome.by}{accepted}.", timeout=4)
         self.refresh_approvals(force=True)
 
+    # -- authorship ---------------------------------------------------------------------------------
+    def record_author(self, path: Path) -> None:
+        """After a save: note who saved these bytes, so that they cannot approve them (authors.py)."""
+        app: Any = self
+        if app.project is not None:
+            self._author_worker(app.project, Path(path), app.cwd)
+
+    @work(thread=True, group="authors", exit_on_error=False)
+    def _author_worker(self, project, path: Path, cwd: Path) -> None:
+        from tmplstudio.pack.authors import current_user, record_save
+
+        app: Any = self
+        try:
+            record_save(project, path, current_user(cwd))
+        except (InputError, OSError) as exc:
+            app.call_from_thread(app.notify, f"Authorship not recorded: {exc}", severity="warning", timeout=6)
+
     # -- badges -------------------------------------------------------------------------------------
-    def _approval_info(self) -> dict[Path, tuple[str, list[str], Any]]:
+    def _approval_info(self) -> dict[Path, Any]:  # path -> pack.status.ApprovalState
         return getattr(self, "_approvals_by_path", {})
 
     def refresh_approvals(self, force: bool = False) -> None:
@@ -207,9 +246,11 @@ class ApprovalActions:
     def _approval_worker(self, project, root: Path, paths: list[Path]) -> None:
         from tmplstudio.pack.approval import relative
         from tmplstudio.pack.digest import policy_set
+        from tmplstudio.pack.foureyes import FourEyes
         from tmplstudio.pack.ledger import Ledger
         from tmplstudio.pack.partials import dependencies
         from tmplstudio.pack.digest import sha256_bytes
+        from tmplstudio.pack.settings import settings
         from tmplstudio.pack.status import approval_state
         from tmplstudio.pack.submitted import Submissions
 
@@ -226,10 +267,11 @@ class ApprovalActions:
                 cached = (key, policy_set(project))
                 self._approval_policies = cached
             policies = cached[1]
+            eyes = FourEyes(settings(project), ledger.log_path)
         except (InputError, OSError) as exc:
             app.call_from_thread(app.notify, f"Approvals not shown: {exc}", severity="warning", timeout=6)
             return
-        results: dict[Path, tuple[str, list[str], Any]] = {}
+        results: dict[Path, Any] = {}
         reviews: dict[Path, str] = {}
         try:
             submissions = Submissions.load(root)
@@ -251,13 +293,17 @@ class ApprovalActions:
                     memo[path] = (_deps_key(st, root, partials), partials)
             except (InputError, OSError, UnicodeDecodeError):
                 continue
-            results[path] = approval_state(ledger, rel, data, policies, partials)
+            try:
+                results[path] = approval_state(ledger, rel, path, data, policies, eyes, partials)
+            except InputError as exc:  # ssh-keygen missing, no allowed_signers: say so once, show no badges
+                app.call_from_thread(app.notify, f"Approvals not shown: {exc}", severity="warning", timeout=6)
+                return
             reviews[path] = "; ".join(x.describe(sha256_bytes(data)) for x in submissions.for_path(rel))
         self._approval_deps = memo
         self._provider_reviews = reviews  # hook: the providers' reviews (pack/submitted.py), shown after the approval
         app.call_from_thread(self._apply_approvals, results)
 
-    def _apply_approvals(self, results: dict[Path, tuple[str, list[str], Any]]) -> None:
+    def _apply_approvals(self, results: dict[Path, Any]) -> None:
         app: Any = self
         self._approvals_by_path = results
         lists = app.query("#templates")
@@ -266,19 +312,25 @@ class ApprovalActions:
         template_list = lists.first()
         for path in list(template_list.paths):
             info = results.get(path)
-            short = ", ".join(r.split(" since ")[0] for r in info[1]) if info else ""
-            template_list.set_approval(path, info[0] if info else None, short)
+            short = ", ".join(r.split(" since ")[0] for r in info.reasons) if info and info.state == "stale" else ""
+            count = f"{len(info.review.counted)}/{info.review.required}" if info and info.review is not None else ""
+            template_list.set_approval(path, info.state if info else None, short, count)
         if app.current is not None:
             app._update_status()
 
     # -- status bar ---------------------------------------------------------------------------------
     @staticmethod
-    def _describe_state(info: tuple[str, list[str], Any]) -> str:
-        state, reasons, approval = info
-        if state == "approved" and approval is not None:
-            return f"approved by {approval.approved_by}"
-        if state == "stale":
-            return "stale: " + "; ".join(reasons)
+    def _signers_line(info) -> str:
+        return "; ".join(info.reasons)
+
+    @classmethod
+    def _describe_state(cls, info) -> str:
+        if info.state == "approved" and info.review is not None:
+            return f"approved by {', '.join(s.by for s in info.review.counted)} ({info.review.count})"
+        if info.state == "pending":
+            return "pending: " + cls._signers_line(info)
+        if info.state == "stale":
+            return "stale: " + "; ".join(info.reasons)
         return "draft (not approved)"
 
     def approval_parts(self, buf) -> list[tuple[str, str]]:
@@ -288,16 +340,16 @@ class ApprovalActions:
         info = self._approval_info().get(buf.path)
         if info is None:
             return []
-        state = info[0]
+        state = info.state
         if state == "approved" and buf.dirty:
             return [("  │ stale: unsaved edits to an approved template", "$text-warning")]
-        style = {"approved": "$text-success", "stale": "bold $text-warning"}.get(state, "$text-muted")
+        style = {"approved": "$text-success", "stale": "bold $text-warning", "pending": "$text-warning"}.get(state, "$text-muted")
         reviews = getattr(self, "_provider_reviews", {}).get(buf.path)
         return [("  │ " + self._describe_state(info), style)] + ([("  │ " + reviews, "$text-muted")] if reviews else [])
 
     # -- command palette ------------------------------------------------------------------------------
     def approval_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
-        return [("Approve template", "Record the approval of the saved template in approvals.toml (f9)", self.action_approve)]
+        return [("Approve template", "Sign off the saved template in the approvals log (f9)", self.action_approve)]
 
 
 def _deps_key(st, root: Path, partials: dict[str, str]) -> tuple:

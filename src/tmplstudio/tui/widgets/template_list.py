@@ -35,12 +35,17 @@ def badge(status: Status) -> Content:
     return Content.assemble(*parts)
 
 
-def approval_badge(state: str | None, unsaved: bool = False) -> Content:
-    """A approved · S stale (or an approved template with unsaved edits) · D draft; nothing without a ledger."""
+def approval_badge(state: str | None, unsaved: bool = False, count: str = "") -> Content:
+    """A approved · P pending (too few sign-offs) · S stale (or an approved template with unsaved
+    edits) · D draft, followed by the sign-offs that count of those required (``2/2``); nothing
+    without a ledger."""
     if state is None:
         return Content("")
+    signers = f"{count} " if count else ""
     if state == "approved" and not unsaved:
-        return Content.styled("A ", "bold $text-success")
+        return Content.styled("A " + signers, "bold $text-success")
+    if state == "pending":
+        return Content.styled("P " + signers, "bold $text-warning")
     if state in ("approved", "stale"):
         return Content.styled("S ", "bold $text-warning")
     return Content.styled("D ", "$text-muted")
@@ -61,6 +66,7 @@ class TemplateList(OptionList):
         self.statuses: dict[Path, Status] = {}
         self.current: Path | None = None
         self.approvals: dict[Path, tuple[str | None, str]] = {}  # path -> (approval state, why stale)
+        self.signers: dict[Path, str] = {}  # path -> sign-offs that count of those required ("1/2")
 
     def label(self, path: Path) -> str:
         if self.root is not None:
@@ -93,10 +99,11 @@ class TemplateList(OptionList):
         if path is not None and path in self.paths:
             self.highlighted = self.get_option_index(str(path))
 
-    def set_approval(self, path: Path, state: str | None, reason: str = "") -> None:
-        if self.approvals.get(path, (None, "")) == (state, reason):
+    def set_approval(self, path: Path, state: str | None, reason: str = "", count: str = "") -> None:
+        if self.approvals.get(path, (None, "")) == (state, reason) and self.signers.get(path, "") == count:
             return
         self.approvals[path] = (state, reason)
+        self.signers[path] = count
         if path in self.paths:
             self.replace_option_prompt(str(path), self._prompt(path))
 
@@ -108,7 +115,7 @@ class TemplateList(OptionList):
         if state == "approved" and status.unsaved:
             state, why = "stale", "unsaved edits"
         return Content.assemble(
-            approval_badge(state, status.unsaved),
+            approval_badge(state, status.unsaved, self.signers.get(path, "")),
             badge(status), " ", (name, "bold $text-accent" if current else ""),
             ("\n  " + why, "$text-warning") if state == "stale" and why else "",
         )
