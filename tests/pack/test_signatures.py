@@ -71,7 +71,7 @@ def test_the_author_recorded_at_a_studio_save_cannot_approve(signed):
     root, keys = signed
     approve(root, "li", keys)  # the project now has a log, so saves are recorded
     path = root / "templates" / "notice.j2"
-    path.write_text(path.read_text(encoding="utf-8").replace("及时还款", "尽快还款"), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace("及时查看", "尽快查看"), encoding="utf-8")
     record_save(Project.discover(root), path, "wang.fang@bank.example")
     record_save(Project.discover(root), path, "wang.fang@bank.example")  # the same save twice: one entry
     r = approve(root, "wang", keys, expect=1)

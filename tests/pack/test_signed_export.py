@@ -61,7 +61,7 @@ def test_a_pack_re_signed_by_an_outsider_fails_against_the_trusted_signers(relea
     mallory = make_key(tmp_path / "mallory", "mallory")
 
     def forge(files):
-        files["templates/notice.j2"] = files["templates/notice.j2"].replace("及时还款".encode(), "立即还款否则上门".encode())
+        files["templates/notice.j2"] = files["templates/notice.j2"].replace("及时查看".encode(), "立即还款否则上门".encode())
         manifest = json.loads(files["manifest.json"])
         digest = sha256_bytes(files["templates/notice.j2"])
         manifest["templates"][0]["sha256"] = manifest["templates"][0]["approval"]["sha256"] = digest

@@ -107,7 +107,7 @@ def hover_text(findings: list[Finding], rules) -> str:
         if explanation:
             block.append(explanation)
         if sources:
-            block.append("Source: " + "; ".join(sources))
+            block.append("Source: " + "; ".join(map(str, sources)))
         if f.suggestion:
             block.append(f"Suggestion: {f.suggestion}")
         parts.append("\n\n".join(block))
