@@ -25,7 +25,8 @@ def project(tmp_path: Path) -> Path:
                         '{# tmplstudio: allow tone -- approved by legal, ticket LEGAL-7 #}\n请立即处理\n')
     write(t / "clean.j2", '+++\n[samples.a]\nname = "张三"\n+++\n【某银行】{{ name }}您好，请按时还款。\n')
     # The finding needs the sample's value: reported against the sample, at the {{ }} tag.
-    write(t / "sample.j2", '+++\nlocale = "en-US"\n[samples.threat]\nwho = "We will arrest you"\n+++\nHello. {{ who }}.\n')
+    # The sample's value and the template's text make the phrase together (a value alone is data).
+    write(t / "sample.j2", '+++\nlocale = "en-US"\n[samples.threat]\nverb = "arr"\n+++\nHello. We will {{ verb }}est you.\n')
     write(t / "_partials" / "footer.j2", "我们将上门催收\n")  # a partial: never checked on its own
     return root
 
@@ -89,7 +90,7 @@ def test_sarif_rules_results_regions_and_suppressions(project):
     assert suppressed["locations"][0]["physicalLocation"]["region"]["startLine"] == 6
     [from_sample] = [r for r in results if r["properties"]["sample"] == "threat"]
     assert "[sample threat]" in from_sample["message"]["text"]
-    # Its region is the {{ who }} tag, so the snippet (which must be the region's text) is left out.
+    # Its region runs over the {{ verb }} tag, so the snippet (which must be the region's text) is left out.
     assert "snippet" not in from_sample["locations"][0]["physicalLocation"]["region"]
     assert from_sample["properties"]["renderedText"] == "arrest"
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}

@@ -52,7 +52,7 @@ def hostile(tmp_path):
     pack = pack.replace('message = "Harsh tone."', 'message = "Harsh\\u001b[31m tone.\\n::error::from the pack"')
     (root / "policies" / "demo.toml").write_text(pack, encoding="utf-8")
     write(root / "templates" / "innocent.j2",
-          f'+++\nlocale = "en-US"\n[samples."{INJECTION}"]\nwho = "We will arrest you"\n+++\nHello {{{{ who }}}}. 立即\n')
+          f'+++\nlocale = "en-US"\n[samples."{INJECTION}"]\nverb = "arr"\n+++\nHello. We will {{{{ verb }}}}est you. 立即\n')
     return root
 
 

@@ -37,6 +37,7 @@ class EvalContext:
         self.set_patterns(())
         self.partial_units: list[Unit] = []
         self.walk_units: list[Unit] = []
+        self.assembled_units: list[Unit] = []  # renderings that are not samples (every variable empty)
         self._text_units: list[tuple[Unit, frozenset[int]]] | None = None
 
     def set_patterns(self, rule_indices: tuple[int, ...]) -> None:
@@ -49,9 +50,10 @@ class EvalContext:
         key = (id(unit), family)
         found = self._occ.get(key)
         if found is None:
-            # In a sample's rendering, a phrase made only of the template's own text is the
-            # same hit the literal view reports; only phrases that touch a value are new.
-            keep = (lambda o: _touches_value(unit, o)) if unit.is_render and family == PhraseIndex.TEXT else None
+            # In a sample's rendering, a phrase written as one run of the template's own text is
+            # the same hit the literal view reports; every other one (touching a value, or joined
+            # across something that vanished from the output) is new.
+            keep = (lambda o: not unit.verbatim(*unit.raw_span(o.start, o.end))) if unit.is_render and family == PhraseIndex.TEXT else None
             found = self._occ[key] = self.index.scan_norm(unit.norm, family, keep)
             if self._creditors and family == PhraseIndex.TEXT:
                 from tmplstudio.text.normalize import normalize_phrase
@@ -68,9 +70,30 @@ class EvalContext:
     def text_units(self) -> list[tuple[Unit, frozenset[int]]]:
         """Every text the text kinds look at, with the rules that have a candidate phrase in it."""
         if self._text_units is None:
-            units = [self.source_unit, *self.partial_units, *self.subject_units, *self.sample_units, *self.walk_units]
+            units = [self.source_unit, *self.partial_units, *self.subject_units, *self.sample_units, *self.walk_units,
+                     *self.assembled_units]
             self._text_units = [(u, self.occurrences(u).candidates) for u in units]
         return self._text_units
+
+    def sample_value_of(self, unit: Unit, rs: int, re_: int) -> str | None:
+        """The context variable whose sample value printed all of a rendering's [rs, re_), when
+        one ``{{ name }}`` (filters allowed) did; None when template text or a template-made
+        value (a constant, a ``set`` variable, an expression mixing text in) contributed."""
+        origins = unit.origins[rs:re_] if unit.origins is not None else ()
+        if not origins or origins[0] is None or origins[0] >= 0 or any(o != origins[0] for o in origins):
+            return None
+        k = -origins[0] - 1
+        exprs = self.scan.exprs
+        if k >= len(exprs) or len(exprs) != len(self.scan.vars):
+            return None
+        from jinja2 import nodes
+
+        expr = exprs[k]
+        while isinstance(expr, nodes.Filter) and all(isinstance(a, nodes.Const) for a in expr.args):
+            expr = expr.node
+        if isinstance(expr, nodes.Name) and expr.name in self.variables:
+            return expr.name
+        return None
 
     def label_of(self, unit: Unit, rs: int) -> str | None:
         """The branch conditions under which the text at ``rs`` of a literal unit is sent."""
@@ -170,7 +193,3 @@ class EvalContext:
         start, _ = self.body_line_span(last=True)
         return start, end
 
-
-def _touches_value(unit: Unit, occ: Occurrence) -> bool:
-    rs, re_ = unit.raw_span(occ.start, occ.end)
-    return any(o is None or o < 0 for o in unit.origins[rs:re_])

@@ -13,6 +13,7 @@ from typing import Iterable
 from tmplstudio.policy.conditions import escalated, pack_applies, when_matches
 from tmplstudio.policy.context import EvalContext
 from tmplstudio.policy.kinds import KINDS, Hit
+from tmplstudio.policy.merge import merge_overlapping
 from tmplstudio.policy.model import Finding, Pack, Rule, Severity, TextFix
 from tmplstudio.policy.ruleset import build_ruleset, ruleset_key
 from tmplstudio.policy.units import Unit, junction_units, make_unit
@@ -24,6 +25,9 @@ from tmplstudio.template.source import Template, parse_template
 from tmplstudio.text.sms import SmsStats, sms_stats
 
 ENGINE_PACK = "tmplstudio"
+# The template rendered with every variable empty: a value that may be blank when the message is
+# sent (曝{{ sep }}光), text made by set blocks, macros, filters on constants and constant loops.
+EMPTY_VALUES = "every variable empty"
 ENGINE_RULES = {
     "front-matter": "Front matter is not valid.",
     "jinja-syntax": "Jinja syntax error.",
@@ -174,6 +178,25 @@ def _render_samples(template: Template, scan: sourcemap.Scan) -> tuple[dict[str,
         renders[name] = rendering
         units.append(make_unit(name, name, text, origins=origins, vars=scan.vars))
     return renders, units, errors
+
+
+def _render_empty(scan: sourcemap.Scan, variables: list[str]) -> Unit | None:
+    """The rendering with every context variable empty (see EMPTY_VALUES); None when the
+    template cannot render that way (``{{ days > 30 }}`` with days empty): samples cover it."""
+    if scan.tree is None:
+        return None
+    try:
+        compiled = sourcemap.compile_traced(scan)
+        text, origins = sourcemap.render_traced(scan, compiled, {v: "" for v in variables})
+    except Exception:  # noqa: BLE001 - not a sample: its failures are nobody's finding
+        return None
+    return make_unit(EMPTY_VALUES, EMPTY_VALUES, text, origins=origins, vars=scan.vars)
+
+
+def _beyond_the_samples(hits: list[Hit]) -> list[Hit]:
+    """Hits in the every-variable-empty rendering that no sample or template text shows already."""
+    seen = {(h.rule.pack_id, h.rule.id, h.file, h.start, h.end) for h in hits if h.sample != EMPTY_VALUES}
+    return [h for h in hits if h.sample != EMPTY_VALUES or (h.rule.pack_id, h.rule.id, h.file, h.start, h.end) not in seen]
 
 
 def _used_variables(scan: sourcemap.Scan) -> list[str]:
@@ -343,15 +366,26 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
                                      "but required elements and length are not checked per path", s0, e0))
         elif pathset.branching or pathset.partials:
             ctx.walk_units = junction_units(ctx)
+            with_values = {u.raw for u in ctx.walk_units}
+            ctx.walk_units += [u for u in junction_units(ctx, empty=True) if u.raw not in with_values]
+
+    empty = _render_empty(scan, variables)
+    if empty is not None:
+        ctx.assembled_units.append(empty)
 
     hits: list[Hit] = []
     for i, rule in active:
         for hit in KINDS[rule.kind].run(i, rule, ctx):
-            hit.severity = escalated(rule, i, hit, ctx)
-            if hit.preview is not None:
+            if hit.set_aside is None:
+                hit.severity = escalated(rule, i, hit, ctx)
+            else:  # reported, so reviewers can audit it, but it does not count
+                hit.severity = Severity.INFO
+                hit.message = f"{hit.message or rule.message} (set aside: {hit.set_aside})"
+            if hit.preview is not None and hit.unit.sample in renders:
                 renders[hit.unit.sample].spans.append(RenderSpan(*hit.preview, hit.severity, rule.id))
             if hit.reported:
                 hits.append(hit)
+    hits = merge_overlapping(_beyond_the_samples(hits), lambda file: partial_templates.get(file, template))
 
     _literal_render_spans(hits, sample_units, renders)
     for hit in hits:

@@ -50,6 +50,16 @@ class Unit:
     def is_render(self) -> bool:
         return self.origins is not None
 
+    def verbatim(self, rs: int, re_: int) -> bool:
+        """Is raw [rs, re_) of a rendering one run of the template's own characters, as written
+        (so the literal view sees it too)? Not when a value, or anything that vanished from the
+        output (an empty value, a comment, whitespace control), lies inside it."""
+        origins = self.origins[rs:re_] if self.origins is not None else ()
+        if not origins or origins[0] is None or origins[0] < 0:
+            return False
+        first = origins[0]
+        return all(o == first + k for k, o in enumerate(origins))
+
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         """Normalised [start, end) -> raw [start, end)."""
         return self.norm.span(start, end)
@@ -163,9 +173,10 @@ def path_units(ctx: "EvalContext", substitute: bool = False, longest: bool = Fal
     return units
 
 
-def junction_units(ctx: "EvalContext", width: int = 24) -> list[Unit]:
+def junction_units(ctx: "EvalContext", width: int = 24, empty: bool = False) -> list[Unit]:
     """Short texts around the places where a path joins text that is not adjacent in the
-    template's own text (across a `{% %}` tag, or into a partial).
+    template's own text (across a `{% %}` tag, or into a partial); with ``empty``, each ``{{ }}``
+    printing nothing, so the text on both sides of it joins too (曝{% if x %}{{ sep }}光{% endif %}).
 
     Everything else on a path is already checked in the literal view, so only these joins can
     form a new phrase (上门{% if late %}催收{% endif %}); checking ±``width`` characters around
@@ -189,6 +200,9 @@ def junction_units(ctx: "EvalContext", width: int = 24) -> list[Unit]:
                 if not (prev[0] == here[0] and before is not None and order_pos.get(here) == before + 1):
                     joins.append(pos)
             prev = here
+            if seg.kind != "data" and empty:
+                joins.append(pos)
+                continue
             length = len(ctx.scans[seg.file].data[seg.index].text) if seg.kind == "data" else 1
             pieces.append((pos, seg, length))
             pos += length

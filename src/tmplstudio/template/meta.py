@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
 KNOWN_KEYS = (
     "id", "title", "channel", "locale", "jurisdiction", "category", "sender_role", "audience",
     "stage", "providers", "policies", "send_window", "subject", "flags", "samples", "variables",
-    "creditor_name", "description",
+    "creditor_name", "description", "free_text",
 )
 
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -59,6 +59,7 @@ class TemplateMeta:
     subject: str | None = None
     title: str | None = None
     creditor_name: tuple[str, ...] = ()
+    free_text: tuple[str, ...] = ()  # variables whose text is written at send time (a note, a remark)
     flags: dict[str, bool] = field(default_factory=dict)
     samples: dict[str, dict[str, Any]] = field(default_factory=dict)
     variables: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -211,6 +212,7 @@ def build_meta(
         subject=subject,
         title=text("title"),
         creditor_name=string_list("creditor_name") or (),
+        free_text=string_list("free_text") or (),
         flags=flags,
         samples=samples,
         variables=variables,

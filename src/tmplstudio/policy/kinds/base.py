@@ -55,6 +55,7 @@ class Hit:
     path: str | None = None     # branch conditions leading to the hit
     preview: tuple[int, int] | None = None    # raw span to mark in a sample's preview
     reported: bool = True       # False: only marks the preview (the finding comes from another text)
+    set_aside: str | None = None  # why the hit does not count (negated, inside a sample value): reported as info
 
 
 class Params:
@@ -176,14 +177,22 @@ class TextKind(Kind):
                     hit.preview = (rs, re_)
                     if not literal and s == e == 0:
                         hit.reported = False  # text from an included partial: its own unit reports it
+                    elif not literal:
+                        name = ctx.sample_value_of(unit, rs, re_)
+                        if name is not None:  # a customer's name is data, not the template's wording
+                            hit.set_aside = (f"inside the value of {{{{ {name} }}}} in sample '{unit.sample}': "
+                                             "data, not the template's wording")
+                # As written in the template (not joined across a vanished value or comment):
+                # one finding wherever it is found, with a quick fix.
+                as_written = literal and (not unit.is_render or unit.verbatim(rs, re_))
                 key = (file, s, e)
-                if hit.reported and literal:
+                if hit.reported and as_written:
                     if key in source_spans:
                         hit.reported = False  # the same characters, already found in another text
                     source_spans.add(key)
                 if hit.reported:
-                    hit.sample = unit.sample if (unit.is_render and not literal) else None
-                    hit.fix = text_fix(rule, s, e, matched) if literal and file == 0 else None
+                    hit.sample = unit.sample if (unit.is_render and not as_written) else None
+                    hit.fix = text_fix(rule, s, e, matched) if as_written and file == 0 else None
                     hit.path = None if hit.sample else ctx.label_of(unit, rs)
                 hits.append(hit)
         return hits

@@ -18,16 +18,16 @@ from tmplstudio.template.meta import did_you_mean
 if TYPE_CHECKING:
     from tmplstudio.policy.context import EvalContext
 
-CHECKS = ("masking", "samples", "edges", "adjacent", "all-variable", "embedded")
+CHECKS = ("masking", "samples", "edges", "adjacent", "all-variable", "embedded", "free-text")
 
 
 class Variables(Kind):
     name = "variables"
-    keys = ("checks", "sensitive", "mask_filters")
+    keys = ("checks", "sensitive", "mask_filters", "free_text")
     required = ("checks",)
 
     def validate(self, params) -> None:
-        for key in ("checks", "sensitive", "mask_filters"):
+        for key in ("checks", "sensitive", "mask_filters", "free_text"):
             params.strings(key)
         checks = params.get("checks")
         for check in checks if isinstance(checks, list) and not params.failed else ():
@@ -102,6 +102,17 @@ def _check(i: int, rule: Rule, ctx: "EvalContext") -> list[Hit]:
             for s in lacking:
                 hits.append(Hit(rule, span[0], span[1], src[span[0]:span[1]], s, sev,
                                 message=f"sample '{s}' has no value for '{name}'"))
+    if "free-text" in checks:
+        globs = tuple(rule.params.get("free_text", ()))
+        declared = set(ctx.template.meta.free_text)
+        seen: set[str] = set()
+        for tag in scan.vars:
+            for n in tag.names:
+                if n in ctx.variables and n not in seen and (n in declared or _matches_globs(n, globs)):
+                    seen.add(n)
+                    hits.append(Hit(rule, tag.start, tag.end, src[tag.start:tag.end], None, sev,
+                                    message=f"{{{{ {n} }}}} is free text, written when the message is sent: "
+                                            "what it will say is not checked here"))
     view = ctx.literal_view
     text = view.text
     placeholder_idx = []

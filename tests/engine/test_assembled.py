@@ -1,0 +1,114 @@
+"""Issue 13: the message the recipient reads. One finding per problem; hits that exist only once
+the template is put together; sample values are data; negated and disclaimed phrases."""
+
+from __future__ import annotations
+
+from enginekit import run
+
+VISIT = """
+[[rules]]
+id = "visit-threat"
+kind = "phrases"
+severity = "warning"
+message = "visit"
+phrases = ["安排人员上门", "上门催收", "曝光", "jail", "拘留"]
+fix = { replace = "联系" }
+
+[[rules]]
+id = "provider-format"
+kind = "pattern"
+severity = "error"
+message = "emoji"
+patterns = ['[\\U0001F300-\\U0001FAFF]']
+"""
+ZH = '+++\nlocale = "zh-CN"\n'
+
+
+def findings(ev, rule):
+    return [f for f in ev.findings if f.rule == rule and not f.suppressed]
+
+
+def test_overlapping_hits_of_one_rule_are_one_finding_over_their_union():
+    [f] = findings(run(VISIT, ZH + "+++\n我们将安排人员上门催收。\n"), "visit-threat")
+    assert f.text == "安排人员上门催收"
+    assert f.fix is not None and f.fix.text == "联系"
+
+
+def test_a_run_of_the_same_emoji_is_one_finding():
+    ev = run(VISIT, ZH + "+++\n您好😀😀😀，请还款。再见😀。\n")
+    assert [f.text for f in findings(ev, "provider-format")] == ["😀😀😀", "😀"]
+
+
+def _samples(**values) -> str:
+    return "[samples.a]\n" + "".join(f'{k} = "{v}"\n' for k, v in values.items())
+
+
+def test_a_phrase_inside_one_sample_value_is_data_reported_at_info():
+    ev = run(VISIT, ZH + _samples(company="曝光科技有限公司") + "+++\n尊敬的{{ company }}客户，您好。\n")
+    [f] = findings(ev, "visit-threat")
+    assert f.severity.value == "info" and f.sample == "a" and "set aside" in f.message and "{{ company }}" in f.message
+    assert f.text == "曝光" and f.column == len("尊敬的") + 1  # the text read, at the {{ }} that printed it
+
+
+def test_latin_names_keep_their_word_boundaries_in_renderings():
+    en = '+++\nlocale = "en-US"\n' + _samples(first="Jailson") + "+++\nHi {{ first }}, your payment is due.\n"
+    assert findings(run(VISIT, en), "visit-threat") == []
+
+
+def test_a_phrase_made_of_template_text_and_a_value_keeps_its_severity():
+    ev = run(VISIT, ZH + _samples(x="光") + "+++\n我们将曝{{ x }}。\n")
+    [f] = findings(ev, "visit-threat")
+    assert f.severity.value == "warning" and f.sample == "a"
+
+
+def test_a_value_the_template_makes_itself_is_not_data():
+    ev = run(VISIT, ZH + _samples(name="张三") + '+++\n{% set w = "拘留" %}{{ name }}，否则{{ w }}。\n')
+    assert [f.severity.value for f in findings(ev, "visit-threat")] == ["warning"]
+
+
+FREE = """
+[[rules]]
+id = "template-variable-structure"
+kind = "variables"
+severity = "warning"
+message = "free text"
+checks = ["free-text"]
+free_text = ["note", "remark"]
+"""
+
+
+def test_free_text_variables_are_named_as_unchecked():
+    body = "+++\n{{ name }}您好，{{ note }}，{{ extra }}。\n"
+    values = _samples(name="张三", note="请还款", extra="x")
+    assert [f.text for f in findings(run(FREE, ZH + values + body), "template-variable-structure")] == ["{{ note }}"]
+    declared = ZH + 'free_text = ["extra"]\n' + values + body
+    assert [f.text for f in findings(run(FREE, declared), "template-variable-structure")] == ["{{ note }}", "{{ extra }}"]
+
+
+def test_a_word_split_by_a_value_that_may_be_empty_is_found():
+    ev = run(VISIT, ZH + _samples(sep="") + "+++\n不还就曝{{ sep }}光。\n")
+    [f] = findings(ev, "visit-threat")
+    # what the customer reads, reported over the source it came from: both pieces and the tag
+    assert f.text == "曝光" and f.end - f.start == len("曝{{ sep }}光") and f.sample == "a" and f.fix is None
+    # With no sample that leaves it empty, the rendering with every variable empty finds it.
+    ev = run(VISIT, ZH + _samples(sep="好") + "+++\n不还就曝{{ sep }}光。\n")
+    assert [(f.text, f.sample) for f in findings(ev, "visit-threat")] == [("曝光", "every variable empty")]
+
+
+def test_words_split_by_comments_and_whitespace_control_are_found():
+    for body in ("不还就曝{# 注释 #}光。", "不还就曝 {%- if true -%} {%- endif -%} 光。", "不还就拘\n{%- if x %}{% endif -%}\n留。"):
+        assert findings(run(VISIT, ZH + "+++\n" + body + "\n"), "visit-threat"), body
+
+
+def test_text_the_template_makes_itself_is_found_where_it_is_printed():
+    bodies = ['{{ "%s%s" | format("拘", "留") }}', '{{ "留拘" | reverse }}', '{{ "拘X" | replace("X", "留") }}',
+              '{{ ["拘", "留"] | join }}', '{% for c in ["拘", "留"] %}{{ c }}{% endfor %}',
+              '{% set w %}拘留{% endset %}您好。{{ w }}', '{% macro m() %}拘{% endmacro %}{{ m() }}留']
+    for body in bodies:
+        got = findings(run(VISIT, ZH + "+++\n您好，" + body + "。\n"), "visit-threat")
+        assert got and got[0].severity.value == "warning", body
+
+
+def test_joins_on_a_path_are_checked_with_every_variable_empty():
+    ev = run(VISIT, ZH + _samples(sep="好", late="1") + "+++\n{% if late %}不还就曝{{ sep }}光{% endif %}。\n")
+    assert findings(ev, "visit-threat"), "the join across an empty value on the branch"
