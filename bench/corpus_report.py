@@ -253,7 +253,7 @@ def evaluate_corpus(messages: list[Message] | None = None, project=None) -> Repo
         active = [f for f in evaluation.findings if not f.suppressed]
         outcomes.append(Outcome(
             message=m,
-            fired={f.rule for f in active},
+            fired={f.rule for f in active if f.set_aside is None},  # a set-aside hit does not count
             blocking=[(f.rule, f.severity.value, f.text) for f in active if f.severity.value in BLOCKING],
             info={f.rule for f in active if f.severity.value == "info"},
         ))

@@ -112,3 +112,104 @@ def test_text_the_template_makes_itself_is_found_where_it_is_printed():
 def test_joins_on_a_path_are_checked_with_every_variable_empty():
     ev = run(VISIT, ZH + _samples(sep="好", late="1") + "+++\n{% if late %}不还就曝{{ sep }}光{% endif %}。\n")
     assert findings(ev, "visit-threat"), "the join across an empty value on the branch"
+
+
+def test_a_full_number_in_a_sample_value_is_still_reported_by_a_pattern_rule():
+    pii = '''
+[[rules]]
+id = "pii"
+kind = "pattern"
+severity = "error"
+message = "full card number"
+patterns = ['\\d{16,19}']
+'''
+    [f] = findings(run(pii, ZH + _samples(card="6222021234567890128") + "+++\n您的卡{{ card }}即将扣款。\n"), "pii")
+    assert f.severity.value == "error" and f.set_aside is None
+
+
+FRAMED = '''
+[[set_aside]]
+name = "negated"
+cues = ["不会", "绝不", "从不", "never", "not"]
+breaks = ["就", "否则", "放过", "if", "will", "hesitate"]
+within = 10
+
+[[rules]]
+id = "visit-threat"
+kind = "phrases"
+severity = "error"
+message = "visit"
+phrases = ["上门", "外访", "contact your employer"]
+
+[[rules]]
+id = "abuse"
+kind = "phrases"
+severity = "error"
+message = "abuse"
+phrases = ["废物"]
+negatable = false
+
+[[rules]]
+id = "attorney"
+kind = "phrases"
+severity = "warning"
+message = "attorney"
+phrases = ["律师", "lawyer"]
+[[rules.set_aside]]
+name = "advice to the reader"
+cues = ["您有权", "you may"]
+breaks = ["我们", "we"]
+within = 12
+
+[[rules]]
+id = "disclosure"
+kind = "required"
+severity = "error"
+message = "say you are a debt collector"
+any = ["from a debt collector"]
+'''
+
+
+def _severities(ev, rule):
+    return [(f.severity.value, f.set_aside) for f in findings(ev, rule)]
+
+
+def test_a_denied_phrase_is_set_aside_and_listed_at_info():
+    for body in ("我们绝不会上门打扰您。", "本司从不委托第三方外访。"):
+        [(sev, why)] = _severities(run(FRAMED, ZH + "+++\n" + body + "\n"), "visit-threat")
+        assert sev == "info" and why.startswith("negated ('"), body
+    en = '+++\nlocale = "en-US"\n+++\nWe will never contact your employer. This message is from a debt collector.\n'
+    assert _severities(run(FRAMED, en), "visit-threat") == [("info", "negated ('never')")]
+
+
+def test_a_denial_does_not_reach_past_a_consequence_or_a_clause():
+    for body in ("你不还就上门。", "我们不会放过你，明天上门。", "如果你不还钱，我们将上门。", "我们不会放过你上门催收。"):
+        assert _severities(run(FRAMED, ZH + "+++\n" + body + "\n"), "visit-threat") == [("error", None)], body
+    en = '+++\nlocale = "en-US"\n+++\nIf you do not pay we will contact your employer. This message is from a debt collector.\n'
+    assert _severities(run(FRAMED, en), "visit-threat") == [("error", None)]
+    en = '+++\nlocale = "en-US"\n+++\nWe will not hesitate to contact your employer. This message is from a debt collector.\n'
+    assert _severities(run(FRAMED, en), "visit-threat") == [("error", None)]
+
+
+def test_a_rule_that_refuses_the_packs_frames_reports_even_a_denial():
+    assert _severities(run(FRAMED, ZH + "+++\n我们不会说你是废物。\n"), "abuse") == [("error", None)]
+
+
+def test_advice_to_the_reader_is_not_a_claim_that_a_lawyer_acts_for_the_sender():
+    assert _severities(run(FRAMED, ZH + "+++\n您有权自行聘请律师。\n"), "attorney") == [("info", "advice to the reader ('您有权')")]
+    assert _severities(run(FRAMED, ZH + "+++\n我司律师将与您联系。\n"), "attorney") == [("warning", None)]
+    assert _severities(run(FRAMED, ZH + "+++\n您有权知道我们已委托律师。\n"), "attorney") == [("warning", None)]
+
+
+def test_a_denied_required_element_is_not_given():
+    en = '+++\nlocale = "en-US"\n+++\nHi. This message is not from a debt collector.\n'
+    assert [f.rule for f in findings(run(FRAMED, en), "disclosure")] == ["disclosure"]
+    ok = '+++\nlocale = "en-US"\n+++\nHi. This message is from a debt collector.\n'
+    assert findings(run(FRAMED, ok), "disclosure") == []
+
+
+def test_a_double_negative_keeps_the_threat():
+    framed = FRAMED.replace('within = 10\n\n[[rules]]\nid = "visit-threat"', 'within = 10\ncounters = ["别以为", "不得不", "don\'t think"]\n\n[[rules]]\nid = "visit-threat"', 1)
+    for body in ("别以为我们不会上门。", "我们不得不上门。"):
+        assert _severities(run(framed, ZH + "+++\n" + body + "\n"), "visit-threat") == [("error", None)], body
+    assert _severities(run(framed, ZH + "+++\n我们不会上门。\n"), "visit-threat")[0][0] == "info"

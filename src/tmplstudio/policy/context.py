@@ -95,6 +95,11 @@ class EvalContext:
             return expr.name
         return None
 
+    def frames_for(self, rule: Rule) -> tuple:
+        """The set-aside frames that apply to a rule: its own, and its pack's unless it refuses them."""
+        pack = self.ruleset.pack_frames.get(rule.pack_id, ()) if rule.negatable else ()
+        return rule.set_aside + pack
+
     def label_of(self, unit: Unit, rs: int) -> str | None:
         """The branch conditions under which the text at ``rs`` of a literal unit is sent."""
         if unit.label is not None or not self.pathset:

@@ -381,6 +381,7 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
             else:  # reported, so reviewers can audit it, but it does not count
                 hit.severity = Severity.INFO
                 hit.message = f"{hit.message or rule.message} (set aside: {hit.set_aside})"
+                hit.fix = None
             if hit.preview is not None and hit.unit.sample in renders:
                 renders[hit.unit.sample].spans.append(RenderSpan(*hit.preview, hit.severity, rule.id))
             if hit.reported:
@@ -393,7 +394,7 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
         f = _finding(where, hit.rule.id, hit.rule.pack_id, hit.severity, hit.message or hit.rule.message,
                      hit.start, hit.end, text=hit.text, sample=hit.sample, rule=hit.rule, fix=hit.fix,
                      file=where.path if hit.file else None)
-        f.path = hit.path
+        f.path, f.set_aside = hit.path, hit.set_aside
         findings.append(f)
 
     statically_missing = {s for v in missing.values() for s in v}

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from tmplstudio.policy.frames import Frame
 from tmplstudio.policy.sources import Source
 
 
@@ -70,6 +71,8 @@ class Rule:
     hit_examples: tuple[Example, ...] = ()
     ok_examples: tuple[Example, ...] = ()
     enabled: bool = True
+    set_aside: tuple[Frame, ...] = ()  # the rule's own set-aside frames (policy/frames.py)
+    negatable: bool = True             # the pack's frames apply to it
     line: int | None = None  # line of the rule in its pack file
     # Entries of one pack may share an id when each has a distinct variant: one rule (one id for
     # suppressions and config) with several matchers or conditions, e.g. the initial and the
@@ -99,6 +102,7 @@ class Pack:
     providers: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     sources: tuple[Source, ...] = ()
+    set_aside: tuple[Frame, ...] = ()  # frames for every negatable rule of the pack (its negation words)
     bundled: bool = False
 
 
@@ -135,6 +139,9 @@ class Finding:
     file: str | None = None  # file the span is in, when it is not the template itself (a partial)
     # The branch conditions that reach this text ("when days > 60"); None on every path.
     path: str | None = None
+    # Why the hit does not count (negated, advice to the reader, inside a sample value): it is
+    # reported at info so a reviewer can audit it.
+    set_aside: str | None = None
 
     def sort_key(self) -> tuple:
         return (self.start, self.end, -self.severity.rank, self.rule, self.sample or "")
@@ -157,4 +164,5 @@ class Finding:
             "fix": None if self.fix is None else {"start": self.fix.start, "end": self.fix.end, "text": self.fix.text},
             "path": self.path,
             "file": self.file,
+            "set_aside": self.set_aside,
         }

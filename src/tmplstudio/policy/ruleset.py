@@ -17,8 +17,9 @@ from tmplstudio.text.normalize import PIECES_KEPT
 class RuleSet:
     """Patterns compile on first use: a Chinese template never pays for the English packs' regexes."""
 
-    def __init__(self, rules: list[Rule]):
+    def __init__(self, rules: list[Rule], pack_frames: dict | None = None):
         self.rules = rules
+        self.pack_frames = pack_frames or {}  # pack id -> its set-aside frames (policy/frames.py)
         self.index = PhraseIndex()
         self.local: dict[str, bool] = {}
         self.candidate_rules: set[int] = set()  # rules that run on a text only when a candidate phrase occurs in it
@@ -46,7 +47,7 @@ class RuleSet:
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict:
-        return {"rules": self.rules, "index": self.index, "local": self.local,
+        return {"rules": self.rules, "index": self.index, "local": self.local, "pack_frames": self.pack_frames,
                 "candidate_rules": self.candidate_rules, "_patterns": self._patterns}
 
     def __setstate__(self, state: dict) -> None:
@@ -109,7 +110,9 @@ class RuleSet:
 
 def build_ruleset(packs: Iterable[Pack], overrides: dict[str, str]) -> RuleSet:
     """One rule set for every enabled rule of ``packs`` not turned off in the config."""
-    return RuleSet([r for p in packs for r in p.rules if r.enabled and overrides.get(r.id, overrides.get(r.key)) != "off"])
+    packs = list(packs)
+    return RuleSet([r for p in packs for r in p.rules if r.enabled and overrides.get(r.id, overrides.get(r.key)) != "off"],
+                   {p.id: p.set_aside for p in packs if p.set_aside})
 
 
 def ruleset_key(packs: Iterable[Pack], overrides: dict[str, str]) -> tuple:

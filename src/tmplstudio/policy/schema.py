@@ -18,13 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from tmplstudio.errors import InputError
+from tmplstudio.policy.frames import Frame
 from tmplstudio.policy.kinds import KINDS, Params
 from tmplstudio.policy.model import Escalation, Example, Fix, Pack, Rule, Severity
 from tmplstudio.policy.sources import Source, parse_sources
 from tmplstudio.template.meta import did_you_mean
 
 PACK_KEYS = ("id", "title", "version", "description", "locales", "channels", "jurisdictions", "providers", "categories", "sources")
-COMMON_KEYS = ("id", "variant", "kind", "severity", "message", "explanation", "source", "suggestion", "fix", "when", "escalate", "examples", "enabled")
+COMMON_KEYS = ("id", "variant", "kind", "severity", "message", "explanation", "source", "suggestion", "fix", "when", "escalate",
+               "examples", "enabled", "set_aside", "negatable")
+FRAME_KEYS = ("name", "cues", "breaks", "within", "counters")
 CONDITION_KEYS = ("channel", "locale", "language", "jurisdiction", "category", "sender_role", "audience", "stage", "providers")
 FIX_KEYS = ("replace", "replacements", "prepend", "append")
 ESCALATE_KEYS = ("severity", "when", "near", "within")
@@ -177,8 +180,11 @@ def parse_data(data: dict[str, Any], path: Path, text: str = "", bundled: bool =
         parsed.problems.append(Problem(str(path), where[0], ERROR, code, message, where[1]))
 
     for key in data:
-        if key not in ("pack", "rules"):
-            report(lines.top_key(key), "unknown-key", f"unknown top-level key '{key}'{did_you_mean(key, ['pack', 'rules'])}; a pack has [pack] and [[rules]]")
+        if key not in ("pack", "rules", "set_aside"):
+            report(lines.top_key(key), "unknown-key", f"unknown top-level key '{key}'{did_you_mean(key, ['pack', 'rules', 'set_aside'])}; "
+                   "a pack has [pack], [[set_aside]] and [[rules]]")
+    pack_frames = _frames(data.get("set_aside"), "[[set_aside]]", lambda key: lines.top_key("set_aside"),
+                          lambda where, code, msg: report(where, code, msg))
     header = data.get("pack")
     pack_id = "?"
     header_ok = isinstance(header, dict)
@@ -247,6 +253,7 @@ def parse_data(data: dict[str, Any], path: Path, text: str = "", bundled: bool =
             providers=tuple(p.lower() for p in fields["providers"]),
             categories=fields["categories"],
             sources=pack_sources,
+            set_aside=pack_frames,
             bundled=bundled,
         )
     parsed.problems.sort(key=lambda p: (p.line or 0, p.column or 0))
@@ -315,6 +322,10 @@ def _rule(raw: Any, index: int, pack_id: str, lines: Lines, report) -> Rule | No
     when = _when(raw.get("when"), where, at("when"), problem)
     escalate = _escalations(raw.get("escalate"), where, at, problem, kind)
     examples = _examples(raw.get("examples"), where, at, problem)
+    frames = _frames(raw.get("set_aside"), f"{where}: set_aside", at, problem)
+    negatable = raw.get("negatable", True)
+    if not isinstance(negatable, bool):
+        problem(at("negatable"), "invalid", f"{where}: negatable must be true or false")
     if count[0]:
         return None
     return Rule(
@@ -333,9 +344,40 @@ def _rule(raw: Any, index: int, pack_id: str, lines: Lines, report) -> Rule | No
         hit_examples=examples[0],
         ok_examples=examples[1],
         enabled=bool(raw.get("enabled", True)),
+        set_aside=frames,
+        negatable=negatable,
         line=line,
         variant=variant,
     )
+
+
+def _frames(value: Any, where: str, at, problem) -> tuple[Frame, ...]:
+    """[[set_aside]] tables: name, cues, breaks, within (policy/frames.py)."""
+    if value is None:
+        return ()
+    spot = at("set_aside")
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        problem(spot, "invalid", f"{where} must be tables: [[set_aside]] with name, cues, breaks, within")
+        return ()
+    from tmplstudio.text.normalize import normalize_phrase
+
+    out = []
+    for item in value:
+        _unknown(item, FRAME_KEYS, "set_aside", where, at, "set_aside", problem)
+        name, within = item.get("name"), item.get("within", 12)
+        lists = {k: item.get(k, []) for k in ("cues", "breaks", "counters")}
+        if not isinstance(name, str) or not name.strip():
+            problem(spot, "invalid", f"{where}: a frame needs a 'name' saying what it sets aside (\"negated\", \"advice to the reader\")")
+            continue
+        if not all(isinstance(v, list) and all(isinstance(w, str) and w.strip() for w in v) for v in lists.values()) or not lists["cues"]:
+            problem(spot, "invalid", f"{where}: '{name}' needs 'cues' (and may have 'breaks', 'counters'): lists of non-empty phrases")
+            continue
+        if not isinstance(within, int) or isinstance(within, bool) or within < 0:
+            problem(spot, "invalid", f"{where}: '{name}': within must be a non-negative whole number")
+            continue
+        norm = {k: tuple(dict.fromkeys(normalize_phrase(w).strip() for w in v)) for k, v in lists.items()}
+        out.append(Frame(name.strip(), norm["cues"], norm["breaks"], within, norm["counters"]))
+    return tuple(out)
 
 
 def _sources(value: Any, where: str, spot, problem) -> tuple[Source, ...]:

@@ -29,7 +29,8 @@ class ExampleResult:
 
     @property
     def rule_findings(self):
-        return [f for f in self.evaluation.findings if f.rule == self.rule.id and f.pack == self.rule.pack_id and not f.suppressed]
+        return [f for f in self.evaluation.findings if f.rule == self.rule.id and f.pack == self.rule.pack_id
+                and not f.suppressed and f.set_aside is None]
 
     @property
     def severity(self) -> Severity | None:

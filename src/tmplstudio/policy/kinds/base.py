@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, NamedTuple
 
+from tmplstudio.policy.frames import set_aside_by
 from tmplstudio.policy.matching import PhraseIndex
 from tmplstudio.policy.model import Rule, Severity, TextFix
 
@@ -126,6 +127,10 @@ class Kind:
     keys: ClassVar[tuple[str, ...]] = ()         # its own TOML keys, besides those every rule has
     required: ClassVar[tuple[str, ...]] = ()     # keys it cannot do without
     per_text: ClassVar[bool] = False             # runs on every text (TextKind) or once per template
+    # About the template's wording (phrases, proximity): a hit inside one sample value is data (a
+    # company called 曝光科技), and words before it can deny it (frames, policy/frames.py). Pattern
+    # rules also look for data's shape (a full card number), which no value makes harmless.
+    wording: ClassVar[bool] = False
 
     def validate(self, params: Params) -> None:
         """Check and normalise the kind's own keys (``params.values``), reporting each problem."""
@@ -177,7 +182,7 @@ class TextKind(Kind):
                     hit.preview = (rs, re_)
                     if not literal and s == e == 0:
                         hit.reported = False  # text from an included partial: its own unit reports it
-                    elif not literal:
+                    elif not literal and self.wording:
                         name = ctx.sample_value_of(unit, rs, re_)
                         if name is not None:  # a customer's name is data, not the template's wording
                             hit.set_aside = (f"inside the value of {{{{ {name} }}}} in sample '{unit.sample}': "
@@ -190,6 +195,10 @@ class TextKind(Kind):
                     if key in source_spans:
                         hit.reported = False  # the same characters, already found in another text
                     source_spans.add(key)
+                if hit.reported and self.wording and not raw_spans and hit.set_aside is None:
+                    framed = set_aside_by(ctx.frames_for(rule), unit.norm.text, ns)
+                    if framed is not None:
+                        hit.set_aside = f"{framed[0].name} ('{framed[1]}')"
                 if hit.reported:
                     hit.sample = unit.sample if (unit.is_render and not as_written) else None
                     hit.fix = text_fix(rule, s, e, matched) if as_written and file == 0 else None

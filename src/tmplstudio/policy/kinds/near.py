@@ -1,4 +1,7 @@
-"""``near``: one phrase of every group, within ``within`` characters, in one sentence."""
+"""``near``: one phrase of every group, within ``within`` characters, in one sentence.
+
+``within = "sentence"`` drops the distance: a frame of a condition, a target and a consequence
+(再拖下去，你爱人单位的领导迟早会听说) is a threat wherever in the sentence its parts stand."""
 
 from __future__ import annotations
 
@@ -12,13 +15,15 @@ class Near(TextKind):
     name = "near"
     keys = ("groups", "within", "ordered", "allow", "not_after", "not_before", "context", "boundary")
     required = ("groups",)
+    wording = True
 
     def validate(self, params) -> None:
         groups = params.get("groups")
         if not isinstance(groups, list) or len(groups) < 2 or not all(
                 isinstance(g, list) and g and all(isinstance(t, str) and t.strip() for t in g) for g in groups):
             params.problem("groups", "'groups' must be two or more non-empty lists of phrases")
-        params.whole("within")
+        if params.get("within") != "sentence":
+            params.whole("within")
         validate_exemptions(params)
 
     def phrases(self, rule):
@@ -35,6 +40,8 @@ class Near(TextKind):
         if not all(groups):
             return []
         within = rule.params.get("within", 10)
+        if within == "sentence":
+            within = len(unit.norm.text)
         ordered = rule.params.get("ordered", False)
         facts = unit.facts
         # Each group's occurrences sorted by start, so an anchor looks only at those that can be

@@ -10,6 +10,7 @@ class Phrases(TextKind):
     name = "phrases"
     keys = ("phrases", "allow", "not_after", "not_before", "context", "boundary")
     required = ("phrases",)
+    wording = True
 
     def validate(self, params) -> None:
         params.strings("phrases")

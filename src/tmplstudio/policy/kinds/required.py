@@ -3,6 +3,7 @@ rendering and every path through the template must contain, optionally at its st
 
 from __future__ import annotations
 
+from tmplstudio.policy.frames import set_aside_by
 from tmplstudio.policy.kinds.base import REQUIRED, Hit, Kind, PhraseEntry
 from tmplstudio.policy.model import TextFix
 
@@ -68,15 +69,18 @@ def _present(i: int, rule, unit, ctx) -> bool:
         placed = lambda s, e: True  # noqa: E731
     # The first candidate in the right place settles it: most templates have the element, so
     # stopping there keeps the check to one phrase lookup instead of every pattern.
+    frames = ctx.frames_for(rule)
+    # A denied element is not given: "this message is not from a debt collector".
+    counts = (lambda s: set_aside_by(frames, text, s) is None) if frames else (lambda s: True)  # noqa: E731
     for occ in ctx.occurrences(unit, REQUIRED).get((i, "any"), []):
         # Required phrases are looked for as written: Chinese word boundaries would only turn a
         # present element into a false "missing" (…催收回T退订 segments as 收回).
         occ2 = unit.facts.edge_ok(occ, occ.prefix, False)
-        if occ2 and placed(occ2.start, occ2.end):
+        if occ2 and placed(occ2.start, occ2.end) and counts(occ2.start):
             return True
     for pattern in rule.params.get("patterns", []):
         try:
-            if any(placed(s, e) for s, e, _t in ctx.matches(pattern, unit)):
+            if any(placed(s, e) and counts(s) for s, e, _t in ctx.matches(pattern, unit)):
                 return True
         except TimeoutError:
             ctx.note_timeout(rule, pattern)
