@@ -148,9 +148,13 @@ def test_missing_partial_cycle_and_recursive_macro_are_findings(project):
         "a.j2": '【某银行】{% include "_partials/nope.j2" %}回T退订',
         "b.j2": '【某银行】{% include "_partials/loop.j2" %}回T退订',
         "c.j2": '【某银行】{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}回T退订',
+        "d.j2": '+++\n[samples.a]\nx = 1\n[samples.b]\nx = 2\n+++\n【某银行】{% include "_partials/nope.j2" %}回T退订',
     })
     [f] = by_rule(check(proj, folder, "a.j2"), "missing-partial")
     assert (f.line, f.column) == (1, 6) and "nope.j2" in f.message
+    # One finding, at the tag: each sample's render stopping on it is the same problem.
+    ev = check(proj, folder, "d.j2")
+    assert len(by_rule(ev, "missing-partial")) == 1 and by_rule(ev, "render-error") == []
     assert by_rule(check(proj, folder, "b.j2"), "include-cycle")
     assert by_rule(check(proj, folder, "c.j2"), "macro-recursion")
 

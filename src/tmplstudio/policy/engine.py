@@ -399,8 +399,13 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
 
     statically_missing = {s for v in missing.values() for s in v}
     superseded = frozenset().union(*(KINDS[r.kind].supersedes(r) for _i, r in active))
+    # Path analysis reports a missing partial once, at its include tag; each sample's render
+    # stopping on it is the same problem.
+    missing_partials = ctx.pathset is not None and any(p.rule == "missing-partial" for p in ctx.pathset.problems)
     for sample, rule_id, msg in render_errors:
         if rule_id in superseded and sample in statically_missing:
+            continue
+        if rule_id == "missing-partial" and missing_partials:
             continue
         s, e = ctx.body_line_span()
         findings.append(_finding(template, rule_id, ENGINE_PACK, Severity.ERROR, f"sample '{sample}': {msg}", s, e, sample=sample))

@@ -785,6 +785,8 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
         return "sandbox", f"refused by the sandbox: {exc}"
     if isinstance(exc, TemplateSyntaxError):
         return "jinja-syntax", exc.message or str(exc)
+    if isinstance(exc, TemplateNotFound):
+        return "missing-partial", f"partial '{exc.name}' not found"
     if isinstance(exc, TemplateError):
         return "render-error", str(exc)
     return "render-error", f"{type(exc).__name__}: {exc}"
