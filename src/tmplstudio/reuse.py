@@ -158,4 +158,22 @@ class Reuse:
         return out
 
 
+class HasMemos:
+    """Base of objects that own memos (a rule set's pattern tables, a phrase index's piece
+    scans) and are kept in the per-user cache: pickled without what ``memos()`` creates, given
+    fresh ones when unpickled."""
+
+    def memos(self) -> None:
+        """Create the object's memos (and other per-process state: locks)."""
+
+    def __getstate__(self) -> dict:
+        fresh = type(self).__new__(type(self))
+        fresh.memos()
+        return {k: v for k, v in self.__dict__.items() if k not in fresh.__dict__}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.memos()
+
+
 REUSE = Reuse(enabled=os.environ.get("TMPLSTUDIO_NO_REUSE", "") in ("", "0"))

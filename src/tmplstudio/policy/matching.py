@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from tmplstudio.reuse import REUSE
+from tmplstudio.reuse import REUSE, HasMemos
 from tmplstudio.text.normalize import PIECE_END, PIECES_KEPT, Normalized, is_han, normalize_phrase
 from tmplstudio.text.segment import tokens
 
@@ -37,7 +37,7 @@ class Occurrence(NamedTuple):
     prefix: bool = False  # written as `word*`: matches any ending
 
 
-class PhraseIndex:
+class PhraseIndex(HasMemos):
     """All phrases of a rule set, keyed by the (rule, role) that wants them.
 
     Two automata: one for the phrases of required elements (role ``any``), one for everything
@@ -60,7 +60,7 @@ class PhraseIndex:
         # Texts are scanned piece by piece (see text/normalize.py) with each piece's
         # occurrences cached, unless a phrase runs across the punctuation pieces end with.
         self.by_piece = True
-        self._caches()
+        self.memos()
 
     def add(self, phrase: str, owner: int, role: str, family: str = TEXT, candidate: bool = False) -> str:
         prefix = phrase.endswith("*")
@@ -73,14 +73,7 @@ class PhraseIndex:
         self._automata.pop(family, None)
         return norm
 
-    def __getstate__(self) -> dict:
-        return {"_owners": self._owners, "_automata": self._automata, "by_piece": self.by_piece, "_candidates": self._candidates}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._caches()
-
-    def _caches(self) -> None:
+    def memos(self) -> None:
         self._piece_scans = REUSE.memo("phrases.piece_scans", PIECES_KEPT)
         self._piece_candidates = REUSE.memo("phrases.piece_candidates", PIECES_KEPT)
 

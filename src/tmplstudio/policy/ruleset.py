@@ -10,11 +10,11 @@ from tmplstudio.policy.kinds import KINDS
 from tmplstudio.policy.matching import PhraseIndex
 from tmplstudio.policy.model import Pack, Rule
 from tmplstudio.policy.patterns import REGEX_TIMEOUT, compile_pattern, piece_local
-from tmplstudio.reuse import REUSE
+from tmplstudio.reuse import REUSE, HasMemos
 from tmplstudio.text.normalize import PIECES_KEPT
 
 
-class RuleSet:
+class RuleSet(HasMemos):
     """Patterns compile on first use: a Chinese template never pays for the English packs' regexes."""
 
     def __init__(self, rules: list[Rule], pack_frames: dict | None = None):
@@ -38,21 +38,13 @@ class RuleSet:
             for pattern, _original in patterns:
                 self.local[pattern] = piece_local(pattern)
         self.index.build()
-        self._fresh()
+        self.memos()
 
-    def _fresh(self) -> None:
+    def memos(self) -> None:
         self._pattern_sets: dict[tuple[str, ...], int] = {}  # ids that name sets in the piece tables' keys
         self._local_sets = REUSE.memo("patterns.rule_combinations", 256)
         self._piece_tables = REUSE.memo("patterns.piece_tables", PIECES_KEPT)
         self._lock = threading.Lock()
-
-    def __getstate__(self) -> dict:
-        return {"rules": self.rules, "index": self.index, "local": self.local, "pack_frames": self.pack_frames,
-                "candidate_rules": self.candidate_rules, "_patterns": self._patterns}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._fresh()
 
     def local_patterns(self, rule_indices: tuple[int, ...]) -> dict[bool, tuple[tuple[str, ...], frozenset[str], int]]:
         """For matching on normalised (False) and original (True) text: the piece-local patterns
