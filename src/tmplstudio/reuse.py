@@ -31,8 +31,9 @@ _MISSING = object()
 
 
 class Memo:
-    """A bounded map, least recently used first out. While its name is switched off it
-    remembers nothing (``get`` misses, ``put`` does nothing)."""
+    """A bounded map, oldest entry first out. While its name is switched off it remembers
+    nothing (``get`` misses, ``put`` does nothing). Reads take no lock (a dict read is atomic
+    under the GIL); writes and eviction do, as the studio evaluates in worker threads."""
 
     __slots__ = ("name", "size", "_items", "_lock", "_reuse", "hits", "misses", "__weakref__")
 
@@ -45,14 +46,12 @@ class Memo:
     def get(self, key: Hashable, default: Any = None) -> Any:
         if not self._reuse.active(self.name):
             return default
-        with self._lock:
-            value = self._items.pop(key, _MISSING)
-            if value is _MISSING:
-                self.misses += 1
-                return default
-            self._items[key] = value  # now the most recently used
-            self.hits += 1
-            return value
+        value = self._items.get(key, _MISSING)
+        if value is _MISSING:
+            self.misses += 1
+            return default
+        self.hits += 1
+        return value
 
     def put(self, key: Hashable, value: Any) -> Any:
         if self._reuse.active(self.name):

@@ -96,6 +96,38 @@ def test_piece_local_patterns_find_the_same_matches_piece_by_piece():
                 assert by_piece == _matches(pattern, variant), (pattern, variant)
 
 
+def test_a_pattern_is_skipped_only_where_it_cannot_match():
+    """The literal pre-filter: on every corpus message (and on random texts built from the
+    patterns' own literals), a bundled pattern that matches always finds one of its required
+    literals in the text, so skipping texts without them never loses a match."""
+    import random
+
+    from tmplstudio.policy.patterns import required_literals
+
+    texts = [normalize(t).text for t in _corpus_texts()]
+    with_literals = [(p, required_literals(p)) for p in _pack_patterns() if required_literals(p)]
+    assert len(with_literals) > 60
+    rng = random.Random(3)
+    pool = "".join(sorted({ch for _p, lits in with_literals for lit in lits for ch in lit})) + "0123456789 ,.，。"
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(1, 40))) for _ in range(3000)]
+    for pattern, lits in with_literals:
+        for text in texts:
+            if _matches(pattern, text):
+                assert any(lit in text for lit in lits), (pattern, lits, text)
+
+
+@pytest.mark.parametrize("pattern, literals", [
+    (r"回t退订", {"回t退订"}), (r"reply\s+stop|text stop", {"reply", "text stop"}), (r"a?b", {"b"}),
+    (r"(ab)+c", {"ab"}), (r"x*", None), (r"[abc]d", {"d"}), (r"\d{13,19}", None), (r"(?:x|y)z", {"z"}),
+    (r"K", {"k"}), (r"\u212a", None),
+])
+def test_required_literals_are_proven_conservatively(pattern, literals):
+    from tmplstudio.policy.patterns import required_literals
+
+    found = required_literals(pattern)
+    assert (set(found) if found is not None else None) == literals
+
+
 @pytest.mark.parametrize("pattern, local", [
     (r"\d{4}", True), (r"(?<![a-z])app(?![a-z])", True), (r"[^，。！？；,!?;\n]{0,8}?x", True),
     (r"^\s*【", False), (r"\]\s*$", False), (r"(?<=】[\s\S]*)】", False), (r"a.b", False),

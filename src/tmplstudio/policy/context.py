@@ -129,7 +129,9 @@ class EvalContext:
             whole_key = (id(unit), original, pattern)
             found = self._whole_matches.get(whole_key)
             if found is None:
-                found = self._whole_matches[whole_key] = self.ruleset.find_all(pattern, unit.raw if original else unit.norm.text)
+                text = unit.raw if original else unit.norm.text
+                found = () if not original and self.ruleset.cannot_match(pattern, text) else self.ruleset.find_all(pattern, text)
+                self._whole_matches[whole_key] = found
             return found
         key = (id(unit), original)
         merged = self._piece_matches.get(key)
@@ -143,7 +145,7 @@ class EvalContext:
             else:
                 parts = unit.norm.pieces or [(0, unit.norm.text)]
             for at, piece in parts:
-                for pat, found in self.ruleset.piece_table(piece, set_id, local, self._timed_out).items():
+                for pat, found in self.ruleset.piece_table(piece, set_id, local, self._timed_out, not original).items():
                     if found is None or merged.get(pat, ()) is None:
                         merged[pat] = None
                     elif at:

@@ -247,6 +247,80 @@ class _AtStart:
         return self.inner.match(text)
 
 
+MAX_CLASS_CHARS = 8  # a class of up to this many literal characters is a set of literals
+
+
+@REUSE.cached("patterns.required_literals", 4096)
+def required_literals(pattern: str) -> frozenset[str] | None:
+    """Strings one of which every match of ``pattern`` contains (matched case-insensitively, as
+    policy patterns are: they are lower case here); None when no such set can be proven.
+
+    A text that contains none of them cannot match, so the engine skips the pattern there with
+    a substring test instead of running it (most patterns need a literal such as 回t退订 or
+    "reply stop" that most texts lack). Anything the stdlib parser cannot read, and every
+    construct not handled below, gives None: the pattern then always runs."""
+    from re import _constants as c
+
+    tree = _syntax_tree(pattern)
+    if tree is None:
+        return None
+
+    def lowered(code: int) -> str | None:
+        ch = chr(code)
+        if ch.isascii():
+            return ch.lower()
+        # Outside ASCII only characters without case (汉字, digits, punctuation): case folding
+        # (the Kelvin sign for k, dotted I) would make a lower-case substring test miss a match.
+        return ch if ch.lower() == ch == ch.upper() else None
+
+    def best(options: list[frozenset[str]]) -> frozenset[str] | None:
+        # Fewer, longer strings filter better.
+        return max(options, key=lambda s: (min(map(len, s)), -len(s)), default=None)
+
+    def required(seq) -> frozenset[str] | None:
+        options: list[frozenset[str]] = []
+        run: list[str] = []
+
+        def flush() -> None:
+            if run:
+                options.append(frozenset(["".join(run)]))
+                run.clear()
+
+        for op, av in seq:
+            if op is c.LITERAL:
+                ch = lowered(av)
+                if ch is not None:
+                    run.append(ch)
+                    continue
+                flush()
+                continue
+            flush()
+            found = None
+            if op is c.SUBPATTERN:
+                found = required(av[3])
+            elif op is c.ATOMIC_GROUP:
+                found = required(av)
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
+                found = required(av[2])
+            elif op is c.BRANCH:
+                alternatives = [required(b) for b in av[1]]
+                if all(a is not None for a in alternatives):
+                    found = frozenset().union(*alternatives)
+            elif op is c.IN and 0 < len(av) <= MAX_CLASS_CHARS and all(o is c.LITERAL for o, _v in av):
+                chars = [lowered(v) for _o, v in av]
+                if all(ch is not None for ch in chars):
+                    found = frozenset(chars)
+            if found:
+                options.append(found)
+        flush()
+        return best(options)
+
+    try:
+        return required(tree)
+    except (TypeError, ValueError):
+        return None
+
+
 @REUSE.cached("patterns.piece_locality", 4096)
 def piece_local(pattern: str) -> bool:
     """Can every match of ``pattern`` be found piece by piece (text/normalize.py)?

@@ -9,7 +9,7 @@ from typing import Iterable
 from tmplstudio.policy.kinds import KINDS
 from tmplstudio.policy.matching import PhraseIndex
 from tmplstudio.policy.model import Pack, Rule
-from tmplstudio.policy.patterns import REGEX_TIMEOUT, compile_pattern, piece_local
+from tmplstudio.policy.patterns import REGEX_TIMEOUT, compile_pattern, piece_local, required_literals
 from tmplstudio.reuse import REUSE, HasMemos
 from tmplstudio.text.normalize import PIECES_KEPT
 
@@ -22,6 +22,9 @@ class RuleSet(HasMemos):
         self.pack_frames = pack_frames or {}  # pack id -> its set-aside frames (policy/frames.py)
         self.index = PhraseIndex()
         self.local: dict[str, bool] = {}
+        # pattern -> strings one of which every match contains (None: unknown); a text with none
+        # of them is skipped with a substring test (normalised text only).
+        self.literals: dict[str, frozenset[str] | None] = {}
         self.candidate_rules: set[int] = set()  # rules that run on a text only when a candidate phrase occurs in it
         self._patterns: list[tuple[tuple[str, bool], ...]] = []
         for i, rule in enumerate(rules):
@@ -37,6 +40,7 @@ class RuleSet(HasMemos):
             self._patterns.append(patterns)
             for pattern, _original in patterns:
                 self.local[pattern] = piece_local(pattern)
+                self.literals[pattern] = required_literals(pattern)
         self.index.build()
         self.memos()
 
@@ -65,7 +69,14 @@ class RuleSet(HasMemos):
         with self._lock:
             return self._pattern_sets.setdefault(patterns, len(self._pattern_sets))
 
-    def piece_table(self, piece: str, set_id: int, patterns: tuple[str, ...], timed_out: set[str]) -> dict[str, tuple | None]:
+    def cannot_match(self, pattern: str, text: str) -> bool:
+        """True when ``pattern`` cannot match normalised ``text``: none of the strings every
+        match contains is in it."""
+        literals = self.literals.get(pattern)
+        return literals is not None and not any(lit in text for lit in literals)
+
+    def piece_table(self, piece: str, set_id: int, patterns: tuple[str, ...], timed_out: set[str],
+                    normalised: bool = True) -> dict[str, tuple | None]:
         """The matches of every pattern in a set that matches ``piece`` at all (None: it timed
         out, now or earlier in this evaluation: ``timed_out``, which this adds to). Cached per
         piece unless something timed out, which may be the machine's load."""
@@ -76,6 +87,8 @@ class RuleSet(HasMemos):
         table = {}
         clean = True
         for pattern in patterns:
+            if normalised and self.cannot_match(pattern, piece):
+                continue
             if pattern in timed_out:  # a runaway pattern costs one timeout per evaluation, not one per piece
                 table[pattern] = None
                 clean = False
