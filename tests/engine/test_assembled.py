@@ -213,3 +213,9 @@ def test_a_double_negative_keeps_the_threat():
     for body in ("别以为我们不会上门。", "我们不得不上门。"):
         assert _severities(run(framed, ZH + "+++\n" + body + "\n"), "visit-threat") == [("error", None)], body
     assert _severities(run(framed, ZH + "+++\n我们不会上门。\n"), "visit-threat")[0][0] == "info"
+
+
+def test_the_every_variable_empty_rendering_survives_comparisons_and_counts():
+    body = "+++\n{% if days > 30 %}您已逾期{{ days }}天。{% endif %}共{{ items | length }}笔，否则曝{{ sep }}光。\n"
+    got = findings(run(VISIT, ZH + _samples(days="45", items="ab", sep="好") + body), "visit-threat")
+    assert [(f.text, f.sample) for f in got] == [("曝光", "every variable empty")]

@@ -20,6 +20,7 @@ from tmplstudio.policy.units import Unit, junction_units, make_unit
 from tmplstudio.render import sourcemap
 from tmplstudio.render.paths import enumerate_paths
 from tmplstudio.render.sandbox import describe_error
+from tmplstudio.reuse import REUSE
 from tmplstudio.template.meta import did_you_mean
 from tmplstudio.template.source import Template, parse_template
 from tmplstudio.text.sms import SmsStats, sms_stats
@@ -180,15 +181,46 @@ def _render_samples(template: Template, scan: sourcemap.Scan) -> tuple[dict[str,
     return renders, units, errors
 
 
+class _Blank(str):
+    """An empty value that also behaves as an empty number or list, so that templates which
+    compare or count a variable ({% if days > 30 %}, {{ items | length }}) still render."""
+
+    def __lt__(self, other):
+        return False
+
+    __gt__ = __le__ = __ge__ = __lt__
+
+    def __add__(self, other):
+        return other
+
+    __radd__ = __sub__ = __rsub__ = __add__
+
+    def __int__(self) -> int:
+        return 0
+
+    def __float__(self) -> float:
+        return 0.0
+
+
+# Skeletons whose every-variable-empty rendering fails for a reason that does not depend on the
+# literal text (a TypeError, an undefined attribute): typing in literal text would fail again.
+_EMPTY_FAILS = REUSE.memo("render.empty_failures", 64)
+
+
 def _render_empty(scan: sourcemap.Scan, variables: list[str]) -> Unit | None:
     """The rendering with every context variable empty (see EMPTY_VALUES); None when the
-    template cannot render that way (``{{ days > 30 }}`` with days empty): samples cover it."""
+    template cannot render that way: samples cover it."""
     if scan.tree is None:
+        return None
+    key = (scan.skeleton, tuple(variables))
+    if scan.skeleton is not None and _EMPTY_FAILS.get(key):
         return None
     try:
         compiled = sourcemap.compile_traced(scan)
-        text, origins = sourcemap.render_traced(scan, compiled, {v: "" for v in variables})
-    except Exception:  # noqa: BLE001 - not a sample: its failures are nobody's finding
+        text, origins = sourcemap.render_traced(scan, compiled, {v: _Blank() for v in variables})
+    except Exception as exc:  # noqa: BLE001 - not a sample: its failures are nobody's finding
+        if scan.skeleton is not None and describe_error(exc)[0] not in ("sandbox", "missing-partial"):
+            _EMPTY_FAILS.put(key, True)
         return None
     return make_unit(EMPTY_VALUES, EMPTY_VALUES, text, origins=origins, vars=scan.vars)
 

@@ -109,7 +109,8 @@ def _norm(phrase: str) -> str:
 def _check_phrases(rule: Rule, index: int, where: str, lines: Lines, problem) -> None:
     lists: dict[str, list[str]] = {}
     for entry in KINDS[rule.kind].phrases(rule):
-        lists.setdefault(entry.list, []).append(entry.phrase)
+        if not entry.derived:
+            lists.setdefault(entry.list, []).append(entry.phrase)
     for k, esc in enumerate(rule.escalate):
         lists[f"escalate[{k}].near"] = list(esc.near)
     default_line = (rule.line, None)
@@ -139,7 +140,7 @@ def _check_phrases(rule: Rule, index: int, where: str, lines: Lines, problem) ->
                 problem(at, WARNING, "redundant-phrase", f"{where}: {name} entry {_show(phrase)} {same}; keep one")
             else:
                 seen[key] = phrase
-    entries = list(KINDS[rule.kind].phrases(rule))
+    entries = [e for e in KINDS[rule.kind].phrases(rule) if not e.derived]
     allow = {_norm(e.phrase): e.phrase for e in entries if e.role == "allow"}
     for e in entries:
         if not e.reports or e.phrase.endswith("*"):

@@ -37,6 +37,7 @@ class PhraseEntry(NamedTuple):
     candidate: bool = False  # an occurrence makes the rule worth running on that text
     reports: bool = False   # the rule reports this phrase itself (not a context word such as allow)
     family: str = TEXT
+    derived: bool = False   # not written in the pack (a pattern's required literal): lint leaves it alone
 
 
 @dataclass

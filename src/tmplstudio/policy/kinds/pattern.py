@@ -20,7 +20,7 @@ class Pattern(TextKind):
         params.choice("validate", ("luhn", "cn-id"), 'validate must be "luhn" or "cn-id"')
 
     def phrases(self, rule):
-        return [PhraseEntry("allow", p, "allow") for p in rule.params.get("allow", ())]
+        return [PhraseEntry("allow", p, "allow") for p in rule.params.get("allow", ())] + _literal_gate(rule, self.on_original(rule))
 
     def patterns(self, rule):
         original = self.on_original(rule)
@@ -55,6 +55,25 @@ class Pattern(TextKind):
                     continue
                 spans.append((start, end))
         return spans
+
+
+def _literal_gate(rule, original: bool) -> list[PhraseEntry]:
+    """The strings one of which every match of the rule's patterns contains, as candidate
+    phrases: the one scan that finds every rule's phrases then tells which texts the rule can
+    match at all, and it is not run on the others. Only when every pattern has such strings
+    and the automaton finds each exactly as written (normalisation leaves it alone)."""
+    from tmplstudio.policy.patterns import required_literals
+    from tmplstudio.text.normalize import normalize_phrase
+
+    if original:
+        return []  # the automaton reads normalised text
+    literals: set[str] = set()
+    for pattern in rule.params.get("patterns", ()):
+        found = required_literals(pattern)
+        if not found or any(normalize_phrase(lit).strip() != lit or lit.endswith("*") for lit in found):
+            return []
+        literals |= found
+    return [PhraseEntry("patterns", lit, "literal", candidate=True, derived=True) for lit in sorted(literals)]
 
 
 def _luhn(digits: str) -> bool:
