@@ -216,6 +216,7 @@ def test_a_double_negative_keeps_the_threat():
 
 
 def test_the_every_variable_empty_rendering_survives_comparisons_and_counts():
-    body = "+++\n{% if days > 30 %}您已逾期{{ days }}天。{% endif %}共{{ items | length }}笔，否则曝{{ sep }}光。\n"
+    # No {% %} block, so no path joins: only the rendering with every variable empty sees 曝光.
+    body = '+++\n{{ "您已逾期" if days > 30 else "" }}共{{ items | length }}笔，否则曝{{ sep }}光。\n'
     got = findings(run(VISIT, ZH + _samples(days="45", items="ab", sep="好") + body), "visit-threat")
     assert [(f.text, f.sample) for f in got] == [("曝光", "every variable empty")]
