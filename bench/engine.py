@@ -9,7 +9,11 @@ Usage: python bench/engine.py [--quick]
 3. cold `tmplstudio validate templates/` (wall median of 7 fresh processes, with the per-user
    cache of loaded packs and jieba words filled by an earlier run as on any machine that has
    run tmplstudio before; and the very first run, with an empty cache);
-4. peak memory (max RSS of any process) of the 2,000-template run.
+4. peak memory (max RSS of any process) of the 2,000-template run;
+5. `engine/limit ratio`: the engine on 1,000 all-new templates over one Aho-Corasick scan of the
+   same phrases plus jieba's cut of the same bodies (5 rounds, median);
+6. `cold validate ratio`: cold `tmplstudio validate templates/` over `python -c "import jinja2"`
+   (interleaved, median of 7).
 """
 
 from __future__ import annotations
@@ -104,6 +108,62 @@ def bench_paths(runs: int) -> tuple[float, float, float]:
     return statistics.median(times), times[int(len(times) * 0.95) - 1], statistics.median(forty_times)
 
 
+def bench_limit(n: int, rounds: int = 5) -> tuple[list[float], float, float]:
+    """The engine on all-new templates against what any checker of this kind must at least do:
+    one Aho-Corasick scan of the same phrases plus jieba's word cut of the same text. Returns the
+    per-round ratios (engine over limit) and the median per-template microseconds of each."""
+    import ahocorasick
+    import rjieba
+
+    from tmplstudio.project import Project, keep_out_of_gc
+    from tmplstudio.template.source import parse_template
+
+    project = Project.discover(ROOT)
+    keep_out_of_gc()
+    with tempfile.TemporaryDirectory() as tmp:
+        generate_templates(Path(tmp), n)
+        sources = [(str(p), p.read_text(encoding="utf-8")) for p in sorted(Path(tmp).glob("*.j2"))]
+    project.evaluate(sources[0][1], sources[0][0])
+    ruleset = next(iter(project._ruleset_cache.values()))
+    automaton = ahocorasick.Automaton()
+    for family in ruleset.index._owners.values():
+        for phrase in family:
+            automaton.add_word(phrase, phrase)
+    automaton.make_automaton()
+    ratios, engine_us, limit_us = [], [], []
+    for r in range(rounds):
+        # Every round's texts are new to the engine: nothing remembered can answer for them.
+        batch = [(path, text.replace("尊敬的客户", f"尊敬的客户{r}-{k}")) for k, (path, text) in enumerate(sources)]
+        bodies = [parse_template(text, path).body for path, text in batch]
+        t0 = time.perf_counter()
+        for path, text in batch:
+            project.evaluate(text, path)
+        engine = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for body in bodies:
+            for _ in automaton.iter(body.lower()):
+                pass
+            rjieba.tokenize(body)
+        limit = time.perf_counter() - t0
+        ratios.append(engine / limit)
+        engine_us.append(engine / len(batch) * 1e6)
+        limit_us.append(limit / len(batch) * 1e6)
+    return ratios, statistics.median(engine_us), statistics.median(limit_us)
+
+
+def bench_cold_ratio(rounds: int) -> list[float]:
+    """Cold `tmplstudio validate templates/` over `python -c "import jinja2"`, interleaved."""
+    exe = shutil.which("tmplstudio")
+    base = [exe] if exe else [sys.executable, "-m", "tmplstudio"]
+    run_timed([*base, "validate", "templates/"], ROOT)  # the per-user cache filled, as on any used machine
+    ratios = []
+    for _ in range(rounds):
+        floor, _rss = run_timed([sys.executable, "-c", "import jinja2"], ROOT)
+        cold, _rss = run_timed([*base, "validate", "templates/"], ROOT)
+        ratios.append(cold / floor)
+    return ratios
+
+
 def generate_templates(folder: Path, n: int) -> None:
     rng = random.Random(7)
     parts = ["您本期账单应还{{ amount }}元", "最后还款日为{{ due_date }}", "请通过官方APP还款", "详询95xxx", "如已还款请忽略",
@@ -157,6 +217,13 @@ def main() -> None:
     print(f"cold `tmplstudio validate templates/` ({len(list((ROOT / 'templates').glob('*.j2')))} templates): "
           f"median {statistics.median(colds):.2f} s wall (min {min(colds):.2f}, max {max(colds):.2f}); "
           f"first run ever (empty per-user cache) {first:.2f} s")
+    ratios, engine_us, limit_us = bench_limit(200 if quick else 1000)
+    print(f"engine on new templates: {engine_us:.0f} us each; Aho-Corasick scan of the same phrases + jieba cut: "
+          f"{limit_us:.0f} us (rounds: {', '.join(f'{x:.1f}' for x in ratios)})")
+    print(f"engine/limit ratio: {statistics.median(ratios):.1f}")
+    cold = bench_cold_ratio(3 if quick else 7)
+    print(f"cold validate rounds over `python -c 'import jinja2'`: {', '.join(f'{x:.2f}' for x in cold)}")
+    print(f"cold validate ratio: {statistics.median(cold):.2f}")
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
 
 
