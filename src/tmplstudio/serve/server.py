@@ -101,8 +101,27 @@ class StudioServer(Server):
         return response
 
     async def on_startup(self, app: web.Application) -> None:
+        """Nothing to say yet: startup runs before the socket listens (see ``serve``)."""
+
+    def announce(self, *_args) -> None:
         print(f"tmplstudio serve: open http://{self.host}:{self.port}/?token={self.token}", flush=True)
         print(f"tmplstudio serve: at most {self.max_sessions} sessions at once; ctrl+c stops", flush=True)
+
+    def serve(self, debug: bool = False) -> None:
+        """textual-serve's ``serve``, announcing the address only once the socket listens (its
+        startup hook runs before that, so a browser told to connect then could be refused)."""
+        import signal
+
+        self.debug = debug
+        self.initialize_logging()
+        loop = asyncio.get_event_loop()
+        try:
+            loop.add_signal_handler(signal.SIGINT, self.request_exit)
+            loop.add_signal_handler(signal.SIGTERM, self.request_exit)
+        except NotImplementedError:
+            pass
+        web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop,
+                    print=self.announce)
 
 
 def studio_command(path: str | None) -> str:
