@@ -42,6 +42,12 @@ def warm_up() -> None:
     _get().cut("预热")
 
 
+@REUSE.cached("text.is_word", 4096)
+def is_word(text: str) -> bool:
+    """Is ``text`` a word of jieba's dictionary (as a whole)?"""
+    return bool(_get().has_word(text))
+
+
 @REUSE.cached("text.words", 4096)
 def tokens(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) code-point spans of jieba's words in ``text``."""

@@ -36,6 +36,7 @@ class PhraseEntry(NamedTuple):
     candidate: bool = False  # an occurrence makes the rule worth running on that text
     reports: bool = False   # the rule reports this phrase itself (not a context word such as allow)
     family: str = TEXT
+    by_sound: bool = False  # also found by its pinyin: homophones, pinyin, mixed (text/pinyin.py)
 
 
 @dataclass
