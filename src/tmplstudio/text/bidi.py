@@ -113,7 +113,12 @@ def _paragraph(text: str, lo: int, hi: int, out: list[str], starts: list[int], e
         while q < len(chars) and chars[q][1] > 0:
             q += 1
         if any(position[r + 1] != position[r] + 1 for r in range(p, q - 1)):
-            span = (chars[p][0], chars[q - 1][0] + 1)
+            start, end = chars[p][0], chars[q - 1][0] + 1
+            while start > lo and text[start - 1] in _CONTROLS:  # the override that made the run
+                start -= 1
+            while end < hi and text[end] in _CONTROLS:
+                end += 1
+            span = (start, end)
             for r in range(p, q):
                 block[r] = span
         p = q

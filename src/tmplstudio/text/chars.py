@@ -34,7 +34,9 @@ _LINE_BREAKS = frozenset("\u2028\u2029\x85\x0b\x0c")
 # Kana letters (hiragana, katakana and the marks both share: ー ゝ ゞ) never stand inside a
 # Chinese word: between two Chinese characters they are dividers (上の门, 上ノ门).
 _KANA = regex.compile(r"[\p{scx=Hiragana}\p{scx=Katakana}]")
-_HANGUL_JAMO = regex.compile(r"\p{Block=Hangul_Compatibility_Jamo}")  # ㅣ (U+3163) for a bar
+# Hangul letters on their own (jamo, not syllables): ㅣ (U+3163, NFKC U+1175) for a bar.
+_HANGUL_JAMO = regex.compile(r"[\p{Block=Hangul_Jamo}\p{Block=Hangul_Compatibility_Jamo}"
+                             r"\p{Block=Hangul_Jamo_Extended_A}\p{Block=Hangul_Jamo_Extended_B}]")
 
 
 def is_ignorable(ch: str) -> bool:

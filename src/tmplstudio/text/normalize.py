@@ -84,24 +84,34 @@ def _fold_one(c: str) -> str:
         if 0x2E80 <= ord(c) <= 0x2FDF:  # CJK Radicals Supplement (⻔): NFKC leaves them
             return confusables.radical(c) or c
         return c
-    base = unicodedata.normalize("NFD", c)
-    if base[0].isascii() and all(unicodedata.category(m) == "Mn" for m in base[1:]):
-        return base[0].lower()  # é, ò (pinyin tone marks): the letter without its accent
-    found = confusables.latin(c)
+    if category == "Lu":
+        # A capital is read as the capital it looks like (Greek Ι is I, not the l that Unicode's
+        # skeleton gives every I): fold its lower case where that folds whole.
+        lower = _latin_only(c.casefold())
+        if lower is not None:
+            return lower
+    found = _latin_only(c)
     if found is not None:
         return found
+    return "".join(_latin_only(f) or f for f in c.casefold() if unicodedata.category(f) not in ("Mn", "Me"))
+
+
+def _latin_only(text: str) -> str | None:
+    """``text`` as ASCII letters and digits (accents dropped, look-alikes folded), or None
+    when a character of it is neither."""
     out = []
-    for f in c.casefold():
+    for f in text:
         if f.isascii():
-            out.append(f)
+            out.append(f.lower())
             continue
         base = unicodedata.normalize("NFD", f)
         if base[0].isascii() and all(unicodedata.category(m) == "Mn" for m in base[1:]):
-            out.append(base[0])
-        elif unicodedata.category(f) in ("Mn", "Me"):
+            out.append(base[0].lower())  # é, ò (pinyin tone marks): the letter without its accent
             continue
-        else:
-            out.append(confusables.latin(f) or f)
+        found = confusables.latin(f)
+        if found is None:
+            return None
+        out.append(found)
     return "".join(out)
 
 

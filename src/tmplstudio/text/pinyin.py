@@ -1,4 +1,4 @@
-"""Phrases found by their sound: homophones (尚门 for 上门), pinyin (zuo lao, zhua bu, zuo4lao2)
+"""Phrases found by their sound: homophones (尚门 for 上门), pinyin (zuo lao, zhua bu, zuò láo)
 and the two mixed (gong安, 上men), for the rules that opt in (``pinyin = true``).
 
 Each opted-in phrase is turned into its toneless pinyin once, when the rule set is built
@@ -14,15 +14,16 @@ is; 尚门 is not). The rule's word-boundary checks then apply as to any phrase 
 尚门 across two words). A window with Latin letters is always deliberate: Chinese text has
 no other reason to spell a phrase in pinyin.
 
-The readings of every character come from pypinyin's dictionary, read when the rule set is
-built and kept in it (only for the syllables the phrases use), so evaluating a template never
-imports pypinyin: a rule set loaded from the per-user cache reads no pinyin data at all.
+The readings of the characters come from pypinyin's dictionary, read when the rule set is
+built and kept in it -- for the characters of GB 2312 (the 6,763 an input method offers for a
+syllable, which is how a homophone is typed) and the phrases' own, and only their readings
+among the syllables the phrases use -- so evaluating a template never imports pypinyin: a rule
+set loaded from the per-user cache reads no pinyin data at all.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from typing import Iterable, NamedTuple
 
@@ -31,7 +32,6 @@ from tmplstudio.text.normalize import is_han
 MIN_SYLLABLES = 2
 # What may stand between two Latin words of one pinyin phrase (zuo lao, gong'an, zhua-bu).
 _LATIN_LINK = re.compile(r"[ '\-.·_]{1,2}")
-_TONE_DIGITS = re.compile(r"[1-5]")
 
 
 class Found(NamedTuple):
@@ -56,7 +56,7 @@ class _Token(NamedTuple):
     start: int
     end: int
     han: str          # the character, for a Chinese token; "" for a Latin word
-    word: str         # the Latin word without tone digits ("" for a Chinese token)
+    word: str         # the Latin word ("" for a Chinese token, or a word with digits)
 
 
 class SoundIndex:
@@ -65,19 +65,17 @@ class SoundIndex:
     def __init__(self) -> None:
         self._phrases: list[tuple[tuple[str, ...], int, str, str]] = []  # (syllables, owner, role, phrase)
         self.owners: set[int] = set()
-        self._homophones: dict[str, str] = {}   # syllable -> every character with that reading
-        self._readings: dict[str, tuple[str, ...]] | None = None
+        self._readings: dict[str, tuple[str, ...]] = {}  # character -> its readings the phrases use
         self._by_pair: dict[tuple[str, str], list[int]] = {}   # first two syllables -> phrases
         self._by_first: dict[str, list[int]] = {}
         self._by_first_latin: dict[str, list[int]] = {}
         self._pending: list[tuple[str, int, str]] = []
-        self._lock = threading.Lock()
 
     def __bool__(self) -> bool:
         return bool(self._phrases)
 
     def __getstate__(self) -> dict:
-        return {"_phrases": self._phrases, "owners": self.owners, "_homophones": self._homophones}
+        return {"_phrases": self._phrases, "owners": self.owners, "_readings": self._readings}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__()
@@ -106,15 +104,16 @@ class SoundIndex:
                 self._phrases.append((syllables, owner, role, phrase))
         self._pending = []
         wanted = {s for syllables, *_ in self._phrases for s in syllables}
-        homophones: dict[str, list[str]] = {}
-        for cp, readings in pinyin_dict.items():
+        own = {c for *_rest, phrase in self._phrases for c in phrase}
+        readings: dict[str, tuple[str, ...]] = {}
+        for cp, listed in pinyin_dict.items():
             ch = chr(cp)
-            if not is_han(ch):
+            if not is_han(ch) or not (ch in own or _in_gb2312(ch)):
                 continue
-            for reading in {toneless(r) for r in readings.split(",")}:
-                if reading in wanted:
-                    homophones.setdefault(reading, []).append(ch)
-        self._homophones = {s: "".join(chars) for s, chars in homophones.items()}
+            found = tuple(sorted({toneless(r) for r in listed.split(",")} & wanted))
+            if found:
+                readings[ch] = found
+        self._readings = readings
         self._index()
 
     def _index(self) -> None:
@@ -123,19 +122,6 @@ class SoundIndex:
             self._by_pair.setdefault(syllables[:2], []).append(k)
             self._by_first.setdefault(syllables[0], []).append(k)
             self._by_first_latin.setdefault(_latin(syllables[0]), []).append(k)
-        self._readings = None
-
-    def _reading_table(self) -> dict[str, tuple[str, ...]]:
-        """Character -> its readings among the phrases' syllables: built once per process."""
-        if self._readings is None:
-            with self._lock:
-                if self._readings is None:
-                    table: dict[str, list[str]] = {}
-                    for syllable, chars in self._homophones.items():
-                        for ch in chars:
-                            table.setdefault(ch, []).append(syllable)
-                    self._readings = {ch: tuple(s) for ch, s in table.items()}
-        return self._readings
 
     def scan(self, text: str, owners: Iterable[int] | None = None, is_word=None) -> list[Found]:
         """Occurrences, by sound, of the phrases of ``owners`` (every owner: None) in normalised
@@ -146,7 +132,7 @@ class SoundIndex:
         tokens = _tokens(text)
         if len(tokens) < MIN_SYLLABLES:
             return []
-        readings = self._reading_table()
+        readings = self._readings
         found: list[Found] = []
         for t, token in enumerate(tokens):
             if token.han:
@@ -185,6 +171,14 @@ class SoundIndex:
         return found
 
 
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _tokens(text: str) -> list[_Token]:
     """Syllable tokens: each Chinese character, each Latin word (with the links allowed
     between the words of one phrase kept as gaps the walk checks)."""
@@ -200,20 +194,13 @@ def _tokens(text: str) -> list[_Token]:
             j = i
             while j < n and text[j].isascii() and text[j].isalnum():
                 j += 1
-            raw = text[i:j]
-            word = _TONE_DIGITS.sub("", raw)
-            if word.isalpha() and not raw[0].isdigit() and _tones_after_letters(raw):
-                out.append(_Token(i, j, "", word.replace("v", "u")))
-            else:
-                out.append(_Token(i, j, "", ""))  # a code or number: breaks any window
+            word = text[i:j]
+            # (Normalised text has no tone marks left; tone numbers, zuo4, are read as leetspeak.)
+            out.append(_Token(i, j, "", word.replace("v", "u") if word.isalpha() else ""))
             i = j
             continue
         i += 1
     return out
-
-
-def _tones_after_letters(raw: str) -> bool:
-    return all(raw[k - 1].isalpha() for k, c in enumerate(raw) if c.isdigit())
 
 
 def _walk(tokens: list[_Token], t: int, syllables: tuple[str, ...], readings, text: str) -> int | None:
