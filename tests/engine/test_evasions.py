@@ -204,6 +204,25 @@ def test_sound_alone_is_not_enough():
         assert hits(ZH_SOUND, zh(body)) == [], body
 
 
+def test_homophones_that_are_ordinary_chinese_are_not_evasions():
+    pack = """
+[[rules]]
+id = "threat"
+kind = "phrases"
+severity = "error"
+message = "m"
+pinyin = true
+phrases = ["砍你", "收尸", "法院同志", "牢狱"]
+"""
+    for body in ("你老婆那边我们也说了，看你怎么交代。",     # 看你 keeps only the pronoun of 砍你
+                 "催收时间为每日8点至22点。",              # 收时 (收尸): 时 belongs to 时间
+                 "请查看法院通知的开庭时间。",              # 法院通知 is 法院 and 通知, not 法院同志
+                 "【某某资产】催收提醒：请尽快还款。",       # 提 is ti; shi is a rare reading
+                 "以拘留、坐牢或追究刑事责任相威胁是违法的。"):  # 或 is huo (牢狱 is lao yu)
+        assert hits(pack, zh(body)) == [], body
+    assert hits(pack, zh("再不还钱就砍泥。")) == ["砍泥"]  # the same phrases, really written by sound
+
+
 def test_declared_abbreviations_are_found_as_words():
     source = zh("再不还款，jc马上就到。")
     [f] = run(ZH_SOUND, source).findings

@@ -7,7 +7,7 @@ import threading
 from typing import Iterable
 
 from tmplstudio.policy.kinds import KINDS
-from tmplstudio.policy.matching import Occurrence, PhraseIndex, TextFacts
+from tmplstudio.policy.matching import GLUE, Occurrence, PhraseIndex, TextFacts
 from tmplstudio.policy.model import Pack, Rule
 from tmplstudio.policy.patterns import REGEX_TIMEOUT, compile_pattern, piece_local
 from tmplstudio.reuse import REUSE
@@ -94,7 +94,7 @@ class RuleSet:
                         found.setdefault(owner_role, []).append(
                             Occurrence(view.starts[o.start], view.ends[o.end - 1], o.phrase, o.prefix, read=True))
         if sound_owners:
-            for f in self.sounds.scan(piece, sound_owners, segment.is_word):
+            for f in self.sounds.scan(piece, sound_owners, segment.tokens, segment.is_word, FUNCTION_CHARS):
                 # Word boundaries as the reader reads it: the phrase in place of its sound.
                 read_as = piece[:f.start] + f.phrase + piece[f.end:]
                 spot = Occurrence(f.start, f.start + len(f.phrase), f.phrase)
@@ -157,6 +157,10 @@ class RuleSet:
         compiled, bounded = compile_pattern(pattern)
         found = compiled.finditer(text, timeout=REGEX_TIMEOUT) if bounded else compiled.finditer(text)
         return tuple((m.start(), m.end(), m.group(0)) for m in found)
+
+
+# Pronouns and particles: a homophone that keeps only these of a phrase (看你 for 砍你) is not one.
+FUNCTION_CHARS = frozenset(GLUE)
 
 
 def _facts(text: str) -> TextFacts:

@@ -7,12 +7,15 @@ is read as a row of syllable tokens -- each Chinese character with all its readi
 Latin word as the syllables it spells -- and a window of tokens whose syllables are a
 phrase's is an occurrence of that phrase, at the characters the window covers.
 
-Sound alone would find phrases everywhere Chinese has homophones, so a window made only of
-Chinese characters counts only when it keeps at least one character of the phrase in place
-(尚门 keeps 门; 居留 keeps nothing of 拘留) and is not itself a word of the dictionary (居留
-is; 尚门 is not). The rule's word-boundary checks then apply as to any phrase (时尚门店 holds
-尚门 across two words). A window with Latin letters is always deliberate: Chinese text has
-no other reason to spell a phrase in pinyin.
+Sound alone would find phrases everywhere Chinese has homophones (看你 sounds like 砍你, 通知
+like 同志), so a window made only of Chinese characters counts only when it keeps a content
+character of the phrase in place (尚门 keeps 门; 看你 keeps only the pronoun of 砍你) and none
+of the characters it replaces stands in a word of the text as written (催收时间 holds 收时, a
+homophone of 收尸, but 时 belongs to 时间; 法院通知 is 法院 and 通知, not 法院同志). A character
+is read with its common reading (pypinyin lists the commonest first), and with the readings it
+has in the phrases: a rare reading (提 as shi) makes no homophone. The rule's word-boundary
+checks then apply as to any phrase. A window with Latin letters is always deliberate: Chinese
+text has no other reason to spell a phrase in pinyin.
 
 The readings of the characters come from pypinyin's dictionary, read when the rule set is
 built and kept in it -- for the characters of GB 2312 (the 6,763 an input method offers for a
@@ -104,13 +107,17 @@ class SoundIndex:
                 self._phrases.append((syllables, owner, role, phrase))
         self._pending = []
         wanted = {s for syllables, *_ in self._phrases for s in syllables}
-        own = {c for *_rest, phrase in self._phrases for c in phrase}
+        in_phrases: dict[str, set[str]] = {}
+        for syllables, _owner, _role, phrase in self._phrases:
+            for ch, syllable in zip(phrase, syllables):
+                in_phrases.setdefault(ch, set()).add(syllable)
         readings: dict[str, tuple[str, ...]] = {}
         for cp, listed in pinyin_dict.items():
             ch = chr(cp)
-            if not is_han(ch) or not (ch in own or _in_gb2312(ch)):
+            if not is_han(ch) or not (ch in in_phrases or _in_gb2312(ch)):
                 continue
-            found = tuple(sorted({toneless(r) for r in listed.split(",")} & wanted))
+            common = {toneless(listed.split(",")[0])} | in_phrases.get(ch, set())
+            found = tuple(sorted(common & wanted))
             if found:
                 readings[ch] = found
         self._readings = readings
@@ -123,9 +130,12 @@ class SoundIndex:
             self._by_first.setdefault(syllables[0], []).append(k)
             self._by_first_latin.setdefault(_latin(syllables[0]), []).append(k)
 
-    def scan(self, text: str, owners: Iterable[int] | None = None, is_word=None) -> list[Found]:
+    def scan(self, text: str, owners: Iterable[int] | None = None, words=None, is_word=None,
+             function_chars: frozenset[str] = frozenset()) -> list[Found]:
         """Occurrences, by sound, of the phrases of ``owners`` (every owner: None) in normalised
-        ``text``. ``is_word(s)``: is ``s`` a dictionary word (the homophone guard)."""
+        ``text``. For the homophone guards: ``words(text)`` gives the (start, end) of its words
+        as written, ``is_word(s)`` whether ``s`` is a dictionary word, and ``function_chars``
+        are the pronouns and particles that do not count as a kept character."""
         if not self._phrases:
             return []
         wanted = None if owners is None else set(owners)
@@ -160,15 +170,26 @@ class SoundIndex:
                 window = text[s:e]
                 if window == phrase:
                     continue  # the phrase as written: the automaton found it already
-                if all(tok.han for tok in tokens[t:end + 1]):
-                    # Only Chinese characters: a homophone must keep a character of the phrase
-                    # in place and must not be a word of its own.
-                    if not any(a == b for a, b in zip(window, phrase)):
-                        continue
-                    if is_word is not None and is_word(window):
-                        continue
+                if all(tok.han for tok in tokens[t:end + 1]) and not _homophone(
+                        text, s, phrase, words, is_word, function_chars):
+                    continue
                 found.append(Found(owner, role, s, e, phrase))
         return found
+
+
+def _homophone(text: str, at: int, phrase: str, words, is_word, function_chars) -> bool:
+    """Is ``text[at:at + len(phrase)]``, all Chinese characters, the phrase written with
+    homophones (the guards of the module docstring)?"""
+    window = text[at:at + len(phrase)]
+    kept = [c for c, p in zip(window, phrase) if c == p]
+    if not any(c not in function_chars for c in kept):
+        return False
+    replaced = [at + k for k, (c, p) in enumerate(zip(window, phrase)) if c != p]
+    if words is not None and is_word is not None:
+        for ws, we in words(text):
+            if we - ws >= 2 and any(ws <= k < we for k in replaced) and is_word(text[ws:we]):
+                return False  # the character stands in a word of its own
+    return True
 
 
 def _in_gb2312(ch: str) -> bool:
