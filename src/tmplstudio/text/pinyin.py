@@ -69,7 +69,12 @@ class SoundIndex:
         self._phrases: list[tuple[tuple[str, ...], int, str, str]] = []  # (syllables, owner, role, phrase)
         self.owners: set[int] = set()
         self._readings: dict[str, tuple[str, ...]] = {}  # character -> its readings the phrases use
-        self._by_pair: dict[tuple[str, str], list[int]] = {}   # first two syllables -> phrases
+        # Phrases by their first syllables, so a text's characters look up few candidates:
+        # two-syllable phrases by both, longer ones by their first three (or first two, when
+        # the third is spelt in Latin letters), any phrase by its first alone.
+        self._two: dict[tuple[str, str], list[int]] = {}
+        self._three: dict[tuple[str, str, str], list[int]] = {}
+        self._long_two: dict[tuple[str, str], list[int]] = {}
         self._by_first: dict[str, list[int]] = {}
         self._by_first_latin: dict[str, list[int]] = {}
         self._pending: list[tuple[str, int, str]] = []
@@ -124,9 +129,13 @@ class SoundIndex:
         self._index()
 
     def _index(self) -> None:
-        self._by_pair, self._by_first, self._by_first_latin = {}, {}, {}
+        self._two, self._three, self._long_two, self._by_first, self._by_first_latin = {}, {}, {}, {}, {}
         for k, (syllables, *_rest) in enumerate(self._phrases):
-            self._by_pair.setdefault(syllables[:2], []).append(k)
+            if len(syllables) == 2:
+                self._two.setdefault(syllables, []).append(k)
+            else:
+                self._three.setdefault(syllables[:3], []).append(k)
+                self._long_two.setdefault(syllables[:2], []).append(k)
             self._by_first.setdefault(syllables[0], []).append(k)
             self._by_first_latin.setdefault(_latin(syllables[0]), []).append(k)
 
@@ -150,12 +159,21 @@ class SoundIndex:
                 if not first:
                     continue
                 after = tokens[t + 1] if t + 1 < len(tokens) else None
-                if after is not None and after.han and _linked(text, token, after):
-                    # The next character is the phrase's second syllable: look up both at once.
-                    second = readings.get(after.han, ())
-                    starts = [k for a in first for b in second for k in self._by_pair.get((a, b), ())]
-                else:
+                if after is None or not _linked(text, token, after):
+                    continue  # a phrase has two syllables or more: nothing goes on from here
+                second = after if after.han else None
+                if second is None:  # the second syllable is spelt in Latin letters
                     starts = [k for a in first for k in self._by_first.get(a, ())]
+                else:
+                    # The next character is the phrase's second syllable, the one after it its third.
+                    pairs = [(a, b) for a in first for b in readings.get(second.han, ())]
+                    starts = [k for pair in pairs for k in self._two.get(pair, ())]
+                    third = _next_han(tokens, t + 1, text)
+                    if third is None:
+                        starts += [k for pair in pairs for k in self._long_two.get(pair, ())]
+                    else:
+                        starts += [k for a, b in pairs for c in readings.get(third.han, ())
+                                   for k in self._three.get((a, b, c), ())]
             else:
                 starts = [k for length in range(1, min(6, len(token.word)) + 1)
                           for k in self._by_first_latin.get(token.word[:length], ())]
@@ -175,6 +193,13 @@ class SoundIndex:
                     continue
                 found.append(Found(owner, role, s, e, phrase))
         return found
+
+
+def _next_han(tokens: list[_Token], t: int, text: str) -> _Token | None:
+    """The token after ``t`` if it is a Chinese character that touches it."""
+    if t + 1 < len(tokens) and tokens[t + 1].han and _linked(text, tokens[t], tokens[t + 1]):
+        return tokens[t + 1]
+    return None
 
 
 def _homophone(text: str, at: int, phrase: str, words, is_word, function_chars) -> bool:
