@@ -106,9 +106,13 @@ class SoundIndex:
         from pypinyin import Style, lazy_pinyin
         from pypinyin.pinyin_dict import pinyin_dict
 
+        # One call for every phrase (a line break between them keeps each phrase's context its own).
+        # (errors=list: a character without a reading stays one item of its own.)
+        readings = iter(lazy_pinyin("\n".join(p for p, _o, _r in pending), style=Style.TONE, errors=list))
         for phrase, owner, role in pending:
-            syllables = tuple(toneless(s) for s in lazy_pinyin(phrase, style=Style.TONE))
-            if len(syllables) == len(phrase) and all(s.isalpha() and s.isascii() for s in syllables):
+            syllables = tuple(toneless(next(readings)) for _ in phrase)
+            next(readings, None)  # the line break
+            if all(s.isalpha() and s.isascii() for s in syllables):
                 self._phrases.append((syllables, owner, role, phrase))
         self._pending = []
         wanted = {s for syllables, *_ in self._phrases for s in syllables}
@@ -117,9 +121,9 @@ class SoundIndex:
             for ch, syllable in zip(phrase, syllables):
                 in_phrases.setdefault(ch, set()).add(syllable)
         readings: dict[str, tuple[str, ...]] = {}
-        for cp, listed in pinyin_dict.items():
-            ch = chr(cp)
-            if not is_han(ch) or not (ch in in_phrases or _in_gb2312(ch)):
+        for ch in _gb2312_han() | set(in_phrases):
+            listed = pinyin_dict.get(ord(ch))
+            if listed is None:
                 continue
             common = {toneless(listed.split(",")[0])} | in_phrases.get(ch, set())
             found = tuple(sorted(common & wanted))
@@ -217,12 +221,18 @@ def _homophone(text: str, at: int, phrase: str, words, is_word, function_chars) 
     return True
 
 
-def _in_gb2312(ch: str) -> bool:
-    try:
-        ch.encode("gb2312")
-    except UnicodeEncodeError:
-        return False
-    return True
+def _gb2312_han() -> set[str]:
+    """The 6,763 Chinese characters of GB 2312 (rows 16-87 of its 94x94 table)."""
+    out = set()
+    for row in range(0xB0, 0xF8):
+        for cell in range(0xA1, 0xFF):
+            try:
+                ch = bytes((row, cell)).decode("gb2312")
+            except UnicodeDecodeError:
+                continue
+            if is_han(ch):
+                out.add(ch)
+    return out
 
 
 def _tokens(text: str) -> list[_Token]:
