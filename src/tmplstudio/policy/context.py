@@ -3,14 +3,14 @@ set, and the occurrences and pattern matches found so far. Kinds read the templa
 
 from __future__ import annotations
 
-from tmplstudio.policy.matching import Found, Occurrence, PhraseIndex
+from tmplstudio.policy.matching import Found, Occurrence, PhraseIndex, TextFacts
 from tmplstudio.policy.model import Rule
 from tmplstudio.policy.ruleset import RuleSet
 from tmplstudio.policy.units import Unit, path_units
 from tmplstudio.render import sourcemap
 from tmplstudio.render.paths import PathSet
 from tmplstudio.template.source import Template
-from tmplstudio.text.normalize import pieces
+from tmplstudio.text.normalize import normalize, pieces
 
 class EvalContext:
     def __init__(self, template: Template, scan: sourcemap.Scan, view: sourcemap.View, ruleset: RuleSet,
@@ -39,22 +39,41 @@ class EvalContext:
         self.walk_units: list[Unit] = []
         self.assembled_units: list[Unit] = []  # renderings that are not samples (every variable empty)
         self._text_units: list[tuple[Unit, frozenset[int]]] | None = None
+        # An HTML e-mail body is matched as its reader sees it (text/markup.py).
+        self._markup = template.meta.channel == "email"
+        self._read: set[int] = set()
+        for unit in (source_unit, *sample_units):
+            self._as_read(unit)
 
     def set_patterns(self, rule_indices: tuple[int, ...]) -> None:
         """The rules this evaluation runs: their piece-local patterns are matched per piece, in
         normalised or in original text as each rule says."""
         self._local = self.ruleset.local_patterns(rule_indices)
+        self._sound_owners = frozenset(i for i in rule_indices if i in self.ruleset.sounds.owners)
+
+    def _as_read(self, unit: Unit) -> Unit:
+        """For an e-mail, the unit normalised through its markup (once)."""
+        if self._markup and id(unit) not in self._read:
+            self._read.add(id(unit))
+            norm = normalize(unit.raw, markup=True)
+            if norm.text != unit.norm.text:
+                unit.norm = norm
+                unit.facts = TextFacts(norm)
+        return unit
 
     def occurrences(self, unit: Unit, family: str = PhraseIndex.TEXT) -> Found:
         """Occurrences of every phrase of the rule set in a unit, per (rule index, role)."""
         key = (id(unit), family)
         found = self._occ.get(key)
         if found is None:
+            self._as_read(unit)
             # In a sample's rendering, a phrase written as one run of the template's own text is
             # the same hit the literal view reports; every other one (touching a value, or joined
             # across something that vanished from the output) is new.
             keep = (lambda o: not unit.verbatim(*unit.raw_span(o.start, o.end))) if unit.is_render and family == PhraseIndex.TEXT else None
             found = self._occ[key] = self.index.scan_norm(unit.norm, family, keep)
+            if family == PhraseIndex.TEXT and (self.ruleset.split or self._sound_owners):
+                self._add_evasions(unit, found, keep)
             if self._creditors and family == PhraseIndex.TEXT:
                 from tmplstudio.text.normalize import normalize_phrase
 
@@ -67,11 +86,36 @@ class EvalContext:
                         start = text.find(n, start + 1)
         return found
 
+    def _add_evasions(self, unit: Unit, found: Found, keep) -> None:
+        """Add what another reading of the text shows (RuleSet.evasions), piece by piece."""
+        owners = set()
+        tags: list[int] | None = None
+        for at, piece in unit.norm.pieces or [(0, unit.norm.text)]:
+            for owner_role, occs in self.ruleset.evasions(piece, self._sound_owners).items():
+                for o in occs:
+                    if at:
+                        o = o._replace(start=o.start + at, end=o.end + at)
+                    if keep is not None and owner_role[1] == "hit" and not keep(o):
+                        continue
+                    if unit.tokens:
+                        # In literal text a line break may stand for a {% %} tag: a phrase
+                        # across one is a path's business (junction units), not a line's.
+                        if tags is None:
+                            tags = [k for k, ch in enumerate(unit.raw) if ch == "\n" and unit.tokens[k] == -1]
+                        rs, re_ = unit.raw_span(o.start, o.end)
+                        if any(rs < k < re_ for k in tags):
+                            continue
+                    found.add(owner_role, o)
+                    if owner_role in self.ruleset.reporting_candidates:
+                        owners.add(owner_role[0])
+        if owners:
+            found.candidates = found.candidates | owners
+
     def text_units(self) -> list[tuple[Unit, frozenset[int]]]:
         """Every text the text kinds look at, with the rules that have a candidate phrase in it."""
         if self._text_units is None:
-            units = [self.source_unit, *self.partial_units, *self.subject_units, *self.sample_units, *self.walk_units,
-                     *self.assembled_units]
+            units = [self._as_read(u) for u in (self.source_unit, *self.partial_units, *self.subject_units,
+                                                 *self.sample_units, *self.walk_units, *self.assembled_units)]
             self._text_units = [(u, self.occurrences(u).candidates) for u in units]
         return self._text_units
 
@@ -115,7 +159,7 @@ class EvalContext:
             # Sample renderings already cover a template with one path; paths matter when there
             # are branches, partials, or no samples to render.
             wanted = ps is not None and ps.paths and (ps.branching or ps.partials or not self.sample_units)
-            self._required_units = path_units(self, substitute=True) if wanted else []
+            self._required_units = [self._as_read(u) for u in path_units(self, substitute=True)] if wanted else []
         return self._required_units
 
     def matches(self, pattern: str, unit: Unit, original: bool = False) -> tuple[tuple[int, int, str], ...] | list:

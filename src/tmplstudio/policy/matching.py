@@ -35,6 +35,9 @@ class Occurrence(NamedTuple):
     end: int
     phrase: str
     prefix: bool = False  # written as `word*`: matches any ending
+    # Found in another reading of the text (text/views.py, text/pinyin.py), whose Chinese word
+    # boundaries were checked in that reading: the text as written (扌丁, gong安) cuts oddly.
+    read: bool = False
 
 
 class PhraseIndex(HasMemos):
@@ -252,7 +255,7 @@ class TextFacts:
                     end += 1
             elif end < len(text) and _is_word_char(text[end]):
                 return None
-        if word_mode and (is_han(first) or is_han(last)) and not self._inside_one_word(start, end):
+        if word_mode and not occ.read and (is_han(first) or is_han(last)) and not self._inside_one_word(start, end):
             # A phrase that straddles words (线上|门户 for 上门) is not that phrase; one that sits
             # inside a single longer word (构成犯罪 for 犯罪, 逮捕令 for 逮捕) still is.
             if is_han(first) and start > 0 and is_han(text[start - 1]) and self.start_cut(start):

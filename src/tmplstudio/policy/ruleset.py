@@ -7,11 +7,14 @@ import threading
 from typing import Iterable
 
 from tmplstudio.policy.kinds import KINDS
-from tmplstudio.policy.matching import PhraseIndex
+from tmplstudio.policy.matching import GLUE, Occurrence, PhraseIndex, TextFacts
 from tmplstudio.policy.model import Pack, Rule
 from tmplstudio.policy.patterns import REGEX_TIMEOUT, compile_pattern, piece_local, required_literals
 from tmplstudio.reuse import REUSE, HasMemos
-from tmplstudio.text.normalize import PIECES_KEPT
+from tmplstudio.text import segment
+from tmplstudio.text.normalize import PIECES_KEPT, Normalized, is_han
+from tmplstudio.text.pinyin import SoundIndex
+from tmplstudio.text.views import SplitTable, reading
 
 
 class RuleSet(HasMemos):
@@ -27,12 +30,25 @@ class RuleSet(HasMemos):
         self.literals: dict[str, frozenset[str] | None] = {}
         self.candidate_rules: set[int] = set()  # rules that run on a text only when a candidate phrase occurs in it
         self._patterns: list[tuple[tuple[str, bool], ...]] = []
+        # Evasions the folded text cannot show (text/views.py, text/pinyin.py) are looked for
+        # for the phrases a rule reports itself, never for its context words (allow, not_after).
+        self.reporting: set[tuple[int, str]] = set()
+        self.reporting_candidates: set[tuple[int, str]] = set()
+        self.sounds = SoundIndex()
+        reported_chars: set[str] = set()
         for i, rule in enumerate(rules):
             kind = KINDS[rule.kind]
             for entry in kind.phrases(rule):
-                self.index.add(entry.phrase, i, entry.role, entry.family, entry.candidate)
+                norm = self.index.add(entry.phrase, i, entry.role, entry.family, entry.candidate)
                 if entry.candidate:
                     self.candidate_rules.add(i)
+                if entry.reports and entry.family == PhraseIndex.TEXT and norm:
+                    self.reporting.add((i, entry.role))
+                    if entry.candidate:
+                        self.reporting_candidates.add((i, entry.role))
+                    reported_chars.update(c for c in norm if is_han(c))
+                    if entry.by_sound and not entry.phrase.endswith("*"):
+                        self.sounds.add(norm, i, entry.role)
             for k, esc in enumerate(rule.escalate):
                 for phrase in esc.near:
                     self.index.add(phrase, i, f"esc{k}")
@@ -42,13 +58,47 @@ class RuleSet(HasMemos):
                 self.local[pattern] = piece_local(pattern)
                 self.literals[pattern] = required_literals(pattern)
         self.index.build()
+        self.sounds.build()
+        self.split = SplitTable.for_characters(reported_chars, segment.is_word) if reported_chars else SplitTable()
         self.memos()
 
     def memos(self) -> None:
         self._pattern_sets: dict[tuple[str, ...], int] = {}  # ids that name sets in the piece tables' keys
         self._local_sets = REUSE.memo("patterns.rule_combinations", 256)
         self._piece_tables = REUSE.memo("patterns.piece_tables", PIECES_KEPT)
+        self._evasion_scans = REUSE.memo("phrases.evasion_scans", PIECES_KEPT)
         self._lock = threading.Lock()
+
+    def evasions(self, piece: str, sound_owners: frozenset[int]) -> dict[tuple[int, str], list[Occurrence]]:
+        """Occurrences of reported phrases in one normalised piece that only another reading
+        shows -- across a line break, through split characters (text/views.py), by sound for
+        the rules in ``sound_owners`` (text/pinyin.py) -- per (rule, role). Cached per piece."""
+        key = (piece, sound_owners)
+        found = self._evasion_scans.get(key)
+        if found is not None:
+            return found
+        found: dict[tuple[int, str], list[Occurrence]] = {}
+        view = reading(piece, self.split)
+        if view is not None:
+            facts = _facts(view.text)
+            for owner_role, occs in self.index.scan(view.text).items():
+                if owner_role not in self.reporting:
+                    continue
+                for o in occs:
+                    if view.new_in(o.start, o.end) and facts.edge_ok(o, o.prefix, self._word_mode(owner_role[0])):
+                        found.setdefault(owner_role, []).append(
+                            Occurrence(view.starts[o.start], view.ends[o.end - 1], o.phrase, o.prefix, read=True))
+        if sound_owners:
+            for f in self.sounds.scan(piece, sound_owners, segment.tokens, segment.is_word, FUNCTION_CHARS):
+                # Word boundaries as the reader reads it: the phrase in place of its sound.
+                read_as = piece[:f.start] + f.phrase + piece[f.end:]
+                spot = Occurrence(f.start, f.start + len(f.phrase), f.phrase)
+                if _facts(read_as).edge_ok(spot, False, self._word_mode(f.owner)):
+                    found.setdefault((f.owner, f.role), []).append(Occurrence(f.start, f.end, f.phrase, read=True))
+        return self._evasion_scans.put(key, found)
+
+    def _word_mode(self, owner: int) -> bool:
+        return self.rules[owner].params.get("boundary", "word") == "word"
 
     def local_patterns(self, rule_indices: tuple[int, ...]) -> dict[bool, tuple[tuple[str, ...], frozenset[str], int]]:
         """For matching on normalised (False) and original (True) text: the piece-local patterns
@@ -111,6 +161,15 @@ class RuleSet(HasMemos):
         compiled, bounded = compile_pattern(pattern)
         found = compiled.finditer(text, timeout=REGEX_TIMEOUT) if bounded else compiled.finditer(text)
         return tuple((m.start(), m.end(), m.group(0)) for m in found)
+
+
+# Pronouns and particles: a homophone that keeps only these of a phrase (看你 for 砍你) is not one.
+FUNCTION_CHARS = frozenset(GLUE)
+
+
+def _facts(text: str) -> TextFacts:
+    """Word boundaries of a text as read (already normalised: it maps onto itself)."""
+    return TextFacts(Normalized(text, text, range(len(text)), range(1, len(text) + 1)))
 
 
 def build_ruleset(packs: Iterable[Pack], overrides: dict[str, str]) -> RuleSet:

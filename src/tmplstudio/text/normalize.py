@@ -1,8 +1,14 @@
 """Normalisation for matching, with a map from every normalised character back to the original.
 
-Evaders write 上 门, 上門, ｐｏｌｉｃｅ, a-r-r-e-s-t or hide zero-width characters in a word. We
-match policies on a folded copy of the text and keep, for each folded character, the span of
-original characters it came from, so a finding always highlights what the author typed.
+Evaders write 上 门, 上門, ｐｏｌｉｃｅ, a-r-r-e-s-t, pоlice with a Cyrillic о, hide zero-width
+characters or Hangul fillers in a word, divide it with marks (上丶门), reverse it behind a
+bidi override, or split it with markup in an e-mail. We match policies on a folded copy of the
+text and keep, for each folded character, the span of original characters it came from, so a
+finding always highlights what the author typed.
+
+What each character is (ignorable, blank, a divider, a look-alike) comes from Unicode's own
+data: ``chars`` (properties), ``confusables`` (UTS #39), ``bidi`` (UAX #9 overrides) and
+``markup`` (HTML e-mail bodies).
 """
 
 from __future__ import annotations
@@ -12,20 +18,11 @@ import unicodedata
 from dataclasses import dataclass
 
 from tmplstudio.reuse import REUSE
+from tmplstudio.text import bidi, chars as charinfo, confusables, markup as html_markup
 
-# Characters that are invisible or only steer rendering; they never belong inside a word.
-_INVISIBLE_RANGES = (
-    (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x2069),
-    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0x00AD, 0x00AD), (0x180E, 0x180E),
-    (0xE0000, 0xE007F), (0xE0100, 0xE01EF), (0x034F, 0x034F),
-)
-
-# Latin look-alikes from Cyrillic and Greek, folded for matching only (never for display).
-_HOMOGLYPHS = str.maketrans({
-    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "і": "i", "ј": "j",
-    "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ο": "o", "ρ": "p", "α": "a", "ι": "i", "κ": "k",
-    "ν": "v", "τ": "t", "υ": "u", "χ": "x",
-    # Typographic quotes and dashes, so "can’t" matches "can't" and "—" a hyphen.
+# Typographic quotes and dashes, so "can’t" matches "can't" and "—" a hyphen. (Punctuation,
+# not letters: the look-alike letters come from Unicode's confusables, text/confusables.py.)
+_TYPOGRAPHIC = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u2032": "'", "\u201c": '"', "\u201d": '"',
     "\u2013": "-", "\u2014": "-", "\u2212": "-",
 })
@@ -35,11 +32,8 @@ _PUA = (0xE000, 0xF8FF)
 
 
 def is_invisible(ch: str) -> bool:
-    cp = ord(ch)
-    for lo, hi in _INVISIBLE_RANGES:
-        if lo <= cp <= hi:
-            return True
-    return unicodedata.category(ch) == "Cf"
+    """Rendered as nothing (default-ignorable or a format character)."""
+    return charinfo.is_ignorable(ch)
 
 
 def is_han(ch: str) -> bool:
@@ -63,33 +57,62 @@ def _t2s(ch: str) -> str:
 @REUSE.cached("text.fold_char", 65536)
 def fold_char(ch: str) -> str:
     """The matching form of one character ('' when it should vanish)."""
-    if is_invisible(ch):
-        return ""
     cp = ord(ch)
-    if _PUA[0] <= cp <= _PUA[1]:
-        return ""
     if cp < 128:
         return ch.lower()
-    out = unicodedata.normalize("NFKC", ch).casefold().translate(_HOMOGLYPHS)
-    out = "".join(c for c in out if unicodedata.category(c) != "Mn")
+    if _PUA[0] <= cp <= _PUA[1] or charinfo.is_ignorable(ch):
+        return ""
+    blank = charinfo.blank_fold(ch)
+    if blank is not None:
+        return blank
+    out = "".join(_fold_one(c) for c in unicodedata.normalize("NFKC", ch)).translate(_TYPOGRAPHIC)
     if out and any(is_han(c) for c in out):
         out = "".join(_t2s(c) if is_han(c) else c for c in out)
     return out
 
 
-# Between two Han characters, up to three separator characters are evasion, not punctuation.
-# Sentence punctuation (，。！？；：、) is kept: it is how Chinese is written.
-_SEPARATOR_CATEGORIES = {"Zs", "Pd", "Pc", "Po", "So", "Sk", "Sm", "Cc"}
-_KEEP_PUNCT = set("，。！？；：、,!?;:\n\r\"'()（）【】《》<>\ufffc")
+def _fold_one(c: str) -> str:
+    """One character of a character's NFKC form: lower case, look-alikes folded, marks dropped."""
+    if c.isascii():
+        return c.lower()
+    if is_han(c):
+        return c
+    category = unicodedata.category(c)
+    if category in ("Mn", "Me"):
+        return ""  # combining marks: strike-through, zalgo, accents left over by NFKC
+    if category[0] not in "LN":
+        if 0x2E80 <= ord(c) <= 0x2FDF:  # CJK Radicals Supplement (⻔): NFKC leaves them
+            return confusables.radical(c) or c
+        return c
+    if category == "Lu":
+        # A capital is read as the capital it looks like (Greek Ι is I, not the l that Unicode's
+        # skeleton gives every I): fold its lower case where that folds whole.
+        lower = _latin_only(c.casefold())
+        if lower is not None:
+            return lower
+    found = _latin_only(c)
+    if found is not None:
+        return found
+    return "".join(_latin_only(f) or f for f in c.casefold() if unicodedata.category(f) not in ("Mn", "Me"))
 
 
-def _is_separator(ch: str) -> bool:
-    if ch in _KEEP_PUNCT:
-        return False
-    if ch in " \t.-_*/\\|~·•+=#":
-        return True
-    cat = unicodedata.category(ch)
-    return cat in _SEPARATOR_CATEGORIES or (0x1F000 <= ord(ch) <= 0x1FAFF)
+def _latin_only(text: str) -> str | None:
+    """``text`` as ASCII letters and digits (accents dropped, look-alikes folded), or None
+    when a character of it is neither."""
+    out = []
+    for f in text:
+        if f.isascii():
+            out.append(f.lower())
+            continue
+        base = unicodedata.normalize("NFD", f)
+        if base[0].isascii() and all(unicodedata.category(m) == "Mn" for m in base[1:]):
+            out.append(base[0].lower())  # é, ò (pinyin tone marks): the letter without its accent
+            continue
+        found = confusables.latin(f)
+        if found is None:
+            return None
+        out.append(found)
+    return "".join(out)
 
 
 # Three or more single Latin letters joined by one repeated separator: a-r-r-e-s-t,
@@ -147,13 +170,18 @@ _TABLE: dict[int, str] = {}
 _IRREGULAR: set[str] = set()
 _FLAGS: dict[str, int] = {}
 _KNOWN: set[str] = set()
-_F_HAN, _F_GAP, _F_LATIN, _F_DIGIT, _F_LEET, _F_HLSEP, _F_SPSEP, _F_SPACE = (1 << k for k in range(8))
+_F_HAN, _F_GAP, _F_LATIN, _F_DIGIT, _F_LEET, _F_HLSEP, _F_SPSEP, _F_SPACE, _F_MARK = (1 << k for k in range(9))
+# Divider marks (kana, jamo, one-stroke radicals: text/chars.py) read as a separator ("·")
+# when the Han gaps are looked for; between two Han characters they fold away like one.
+_DIVIDERS: dict[int, str] = {}
 _GAP_EXCLUDED = set("，。！？；：、,!?;:\n\r\"'()（）【】《》<>\ufffc")
 
 
 def _char_flags(folded: str) -> int:
     flags = 0
     for c in folded:
+        if c in _DIVIDER_CACHE or (not c.isascii() and _is_divider(c)):
+            flags |= _F_MARK
         if is_han(c):
             flags |= _F_HAN
         elif c == "_" or not (c.isalnum() or c in _GAP_EXCLUDED):  # what _HAN_GAP may fold
@@ -171,6 +199,17 @@ def _char_flags(folded: str) -> int:
         if c in " \t\r\n":
             flags |= _F_SPACE
     return flags
+
+
+_DIVIDER_CACHE: set[str] = set()
+
+
+def _is_divider(c: str) -> bool:
+    if charinfo.is_divider_mark(c):
+        _DIVIDER_CACHE.add(c)
+        _DIVIDERS[ord(c)] = "·"
+        return True
+    return False
 
 
 def _learn(chars: set[str]) -> None:
@@ -201,8 +240,29 @@ def pieces(text: str) -> list[str]:
     return _PIECE.findall(text)
 
 
-def normalize(text: str) -> Normalized:
-    """Fold ``text`` for matching, keeping the map back to its characters."""
+def normalize(text: str, markup: bool = False) -> Normalized:
+    """Fold ``text`` for matching, keeping the map back to its characters. With ``markup``
+    (an HTML e-mail body) the text is first read as its reader sees it (text/markup.py); text
+    with a bidi override is read in display order (text/bidi.py)."""
+    if markup and html_markup.looks_like_markup(text):
+        return _through(text, *html_markup.decode(text))
+    if bidi.has_override(text):
+        return _through(text, *bidi.visual(text))
+    return _normalize_text(text)
+
+
+def _through(original: str, seen: str, seen_starts: list[int], seen_ends: list[int]) -> Normalized:
+    """Normalise ``seen`` (what a reader sees of ``original``) and map it back to ``original``."""
+    if bidi.has_override(seen):
+        inner = normalize(seen)  # markup that spelt a bidi override (&#8238;)
+    else:
+        inner = _normalize_text(seen)
+    starts = [seen_starts[s] for s in inner.starts]
+    ends = [seen_ends[e - 1] for e in inner.ends]
+    return Normalized(original, inner.text, starts, ends, inner.pieces)
+
+
+def _normalize_text(text: str) -> Normalized:
     if len(text) < 16 or not any(c in text for c in PIECE_END):
         return _normalize(text)
     parts = pieces(text)
@@ -256,16 +316,21 @@ def _normalize(text: str) -> Normalized:
     flags = 0
     for c in chars:
         flags |= _FLAGS[c]
-    if not flags & (_F_GAP | _F_LATIN | _F_DIGIT | _F_SPACE):
+    if not flags & (_F_GAP | _F_LATIN | _F_DIGIT | _F_SPACE | _F_MARK):
         return Normalized(text, folded, starts, ends)
     han = flags & _F_HAN
-    # Fold separators between two Han characters (上 门, 上.门, 上😀门).
-    if han and flags & _F_GAP and _HAN_GAP.search(folded):
-        keep = [True] * len(folded)
-        for m in _HAN_GAP.finditer(folded):
-            for k in range(m.start(), m.end()):
-                keep[k] = False
-        folded, starts, ends = _apply_keep(folded, starts, ends, keep)
+    # Fold separators and divider marks between two Han characters (上 门, 上.门, 上😀门,
+    # 上丶门, 上の门). A line break stays: in a template's literal text it may be a tag, so
+    # phrase matching alone reads across it (text/views.py).
+    if han and flags & (_F_GAP | _F_MARK):
+        probe = folded.translate(_DIVIDERS) if flags & _F_MARK else folded
+        gaps = list(_HAN_GAP.finditer(probe))
+        if gaps:
+            keep = [True] * len(folded)
+            for m in gaps:
+                for k in range(m.start(), m.end()):
+                    keep[k] = False
+            folded, starts, ends = _apply_keep(folded, starts, ends, keep)
     if flags & _F_LATIN and flags & _F_LEET and _LEET_WORD.search(folded):
         def unleet(m: re.Match) -> str:
             word = m.group(0).translate(_LEET)

@@ -42,6 +42,24 @@ def warm_up() -> None:
     _get().cut("预热")
 
 
+@REUSE.cached("text.is_word", 4096)
+def is_word(text: str) -> bool:
+    """Is ``text`` a word of jieba's dictionary (as a whole)? Answers are kept in the per-user
+    cache with the texts' words, so a run over known sentences still never loads the dictionary."""
+    key = ("word", text)
+    if REUSE.active("text.words"):
+        found = _kept().get(key)
+        if found is not None:
+            return found
+    found = bool(_get().has_word(text))
+    if _path is not None:
+        with _lock:
+            _new[key] = found
+            if len(_new) > MAX_KEPT:
+                del _new[next(iter(_new))]
+    return found
+
+
 @REUSE.cached("text.words", 4096)
 def tokens(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) code-point spans of jieba's words in ``text``."""
@@ -59,8 +77,8 @@ def tokens(text: str) -> tuple[tuple[int, int], ...]:
 
 
 _path = None                                   # the cache file, once known
-_known: dict[str, tuple[tuple[int, int], ...]] | None = None
-_new: dict[str, tuple[tuple[int, int], ...]] = {}
+_known: dict | None = None  # text -> its words; ("word", text) -> is it a dictionary word
+_new: dict = {}
 
 
 def _kept() -> dict:

@@ -38,6 +38,7 @@ class PhraseEntry(NamedTuple):
     reports: bool = False   # the rule reports this phrase itself (not a context word such as allow)
     family: str = TEXT
     derived: bool = False   # not written in the pack (a pattern's required literal): lint leaves it alone
+    by_sound: bool = False  # also found by its pinyin: homophones, pinyin, mixed (text/pinyin.py)
 
 
 @dataclass
