@@ -220,3 +220,69 @@ def test_the_every_variable_empty_rendering_survives_comparisons_and_counts():
     body = '+++\n{{ "您已逾期" if days > 30 else "" }}共{{ items | length }}笔，否则曝{{ sep }}光。\n'
     got = findings(run(VISIT, ZH + _samples(days="45", items="ab", sep="好") + body), "visit-threat")
     assert [(f.text, f.sample) for f in got] == [("曝光", "every variable empty")]
+
+
+def test_merging_keeps_a_quick_fix_and_does_not_join_different_touching_text():
+    pack = VISIT.replace('phrases = ["安排人员上门", "上门催收", "曝光", "jail", "拘留"]\nfix = { replace = "联系" }',
+                         'phrases = ["安排人员上门", "上门催收", "曝光", "jail", "拘留"]\nfix = { replacements = { "上门催收" = "电话联系" } }')
+    [f] = findings(run(pack, ZH + "+++\n我们将安排人员上门催收。\n"), "visit-threat")
+    assert f.text == "安排人员上门催收" and f.fix is not None and f.fix.text == "电话联系"
+    symbols = VISIT.replace("patterns = ['[\\U0001F300-\\U0001FAFF]']", "patterns = ['[\\U0001F300-\\U0001FAFF]', '★']")
+    assert symbols != VISIT
+    ev = run(symbols, ZH + "+++\n您好😀★，请还款。\n")
+    assert [f.text for f in findings(ev, "provider-format")] == ["😀", "★"]
+
+
+def test_the_email_subject_is_checked_as_rendered():
+    email = '+++\nlocale = "zh-CN"\nchannel = "email"\nsubject = "您的欠款将被曝{{ sep }}光"\n' + _samples(sep="好") + "+++\n您好。\n"
+    got = findings(run(VISIT, email), "visit-threat")
+    assert [(f.sample, f.line) for f in got] == [("every variable empty", 4)]
+
+
+# -- found by review: each once let a violation through ------------------------------------------
+
+def test_an_empty_string_sample_is_not_answered_by_the_every_variable_empty_rendering():
+    src = ZH + '[samples.s]\ndays = ""\n+++\n【安和】您已逾期{{ days + 1 }}天。\n'
+    for _ in range(2):  # the second evaluation replays what the first remembered
+        assert [f.rule for f in run(VISIT, src).findings if f.rule == "render-error"] == ["render-error"]
+
+
+def test_a_sample_value_cannot_deny_the_templates_words():
+    src = ZH + _samples(mode="并不", sep="") + "+++\n我们{{ mode }}曝{{ sep }}光您的欠款信息。\n"
+    assert any(f.severity.value == "warning" for f in findings(run(VISIT, src), "visit-threat"))
+
+
+def test_a_filter_that_brings_in_text_is_not_sample_data():
+    for body in ('{{ name | default("上门催收", true) }}您好。', '{{ name | replace("", "上门") }}催收。'):
+        src = ZH + _samples(name="") + "+++\n" + body + "\n"
+        assert any(f.set_aside is None for f in findings(run(VISIT, src), "visit-threat")), body
+
+
+def test_a_denial_reaches_neither_across_a_clause_nor_across_a_value():
+    framed = FRAMED
+    for body in ("我们不会再等了——明天上门。", "我们不会再等了…明天上门。", "我们绝不会{{ w }}上门。"):
+        src = ZH + _samples(w="再容忍了。明天") + "+++\n" + body + "\n"
+        assert ("error", None) in _severities(run(framed, src), "visit-threat"), body
+    en = '+++\nlocale = "en-US"\n+++\nWe won\'t just call you, we will contact your employer. This message is from a debt collector.\n'
+    near = FRAMED.replace('phrases = ["上门", "外访", "contact your employer"]', 'phrases = ["上门", "外访", "call you, we will contact your employer"]')
+    assert _severities(run(near, en), "visit-threat") == [("error", None)]
+
+
+def test_the_pattern_prefilter_loses_no_match_on_folded_or_regex_only_syntax():
+    pack = '''
+[[rules]]
+id = "card"
+kind = "pattern"
+severity = "error"
+message = "card"
+patterns = ['[[:digit:]]{4}\\s*[[:digit:]]{4}\\s*[[:digit:]]{4}\\s*[[:digit:]]{4}']
+
+[[rules]]
+id = "jail"
+kind = "pattern"
+severity = "error"
+message = "jail"
+patterns = ['\\bjail\\b']
+'''
+    ev = run(pack, '+++\nlocale = "en-US"\n+++\nYour card 6225 8800 0000 3318, or jaıl.\n')
+    assert sorted(f.rule for f in ev.findings if f.rule in ("card", "jail")) == ["card", "jail"]

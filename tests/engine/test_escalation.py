@@ -65,7 +65,7 @@ def test_near_words_on_a_kind_without_text_are_a_pack_error():
 
     with pytest.raises(InputError) as err:
         run(_rule("required", '[[rules.escalate]]\nseverity = "error"\nnear = ["否则"]'), _source(SMS))
-    assert "escalate 'near' needs a text to look in" in err.value.message
+    assert "escalate 'near' needs the normalised text" in err.value.message
 
 
 def test_the_first_escalation_that_applies_wins_and_a_length_limit_keeps_its_own_severity():

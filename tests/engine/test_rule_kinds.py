@@ -155,11 +155,12 @@ def test_required_fix_appends_at_body_end():
     assert fixed.endswith("Your bill is due. Reply STOP to opt out.\n")
 
 
-def test_required_reported_per_sample_when_a_value_supplies_it():
+def test_a_sample_value_alone_never_supplies_a_required_element():
+    """What the sending system fills in is not the template's to give: a signature (or a
+    disclosure) that only a sample value holds is missing (issue 13 §4)."""
     src = '+++\n[samples.a]\nbrand = "【某银行】"\n[samples.b]\nbrand = "无"\n+++\n{{ brand }}您好\n'
-    ev = run(REQUIRED, src)
-    sig = [f for f in ev.findings if f.rule == "signature"]
-    assert [f.sample for f in sig] == ["b"]
+    sig = [f for f in run(REQUIRED, src).findings if f.rule == "signature"]
+    assert [f.sample for f in sig] == [None]  # missing in every sample: one finding
 
 
 VARIABLES = """

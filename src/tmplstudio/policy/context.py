@@ -12,6 +12,9 @@ from tmplstudio.render.paths import PathSet
 from tmplstudio.template.source import Template
 from tmplstudio.text.normalize import normalize, pieces
 
+_VALUE_FILTERS = frozenset({"mask", "upper", "lower", "title", "capitalize", "trim", "e", "escape", "string", "safe"})
+
+
 class EvalContext:
     def __init__(self, template: Template, scan: sourcemap.Scan, view: sourcemap.View, ruleset: RuleSet,
                  source_unit: Unit, sample_units: list[Unit], subject_units: list[Unit], variables: list[str]):
@@ -133,7 +136,10 @@ class EvalContext:
         from jinja2 import nodes
 
         expr = exprs[k]
-        while isinstance(expr, nodes.Filter) and all(isinstance(a, nodes.Const) for a in expr.args):
+        # Only filters that cannot bring in text of their own ({{ name | default("上门催收") }}
+        # prints the template's words, not the sample's).
+        while isinstance(expr, nodes.Filter) and expr.name in _VALUE_FILTERS and not expr.kwargs \
+                and all(isinstance(a, nodes.Const) and not isinstance(a.value, str) for a in expr.args):
             expr = expr.node
         if isinstance(expr, nodes.Name) and expr.name in self.variables:
             return expr.name

@@ -20,7 +20,6 @@ from tmplstudio.policy.units import Unit, junction_units, make_unit
 from tmplstudio.render import sourcemap
 from tmplstudio.render.paths import enumerate_paths
 from tmplstudio.render.sandbox import describe_error
-from tmplstudio.reuse import REUSE
 from tmplstudio.template.meta import did_you_mean
 from tmplstudio.template.source import Template, parse_template
 from tmplstudio.text.sms import SmsStats, sms_stats
@@ -182,18 +181,34 @@ def _render_samples(template: Template, scan: sourcemap.Scan) -> tuple[dict[str,
 
 
 class _Blank(str):
-    """An empty value that also behaves as an empty number or list, so that templates which
-    compare or count a variable ({% if days > 30 %}, {{ items | length }}) still render."""
+    """An empty value that also behaves as an empty number, list or mapping, so that templates
+    which compare, count, index or format a variable ({% if days > 30 %}, {{ name[0] }},
+    {{ x * 1.1 }}, {{ "{:,}".format(x) }}) still render: an author must not be able to switch
+    this check off by using a variable in arithmetic. A loop over it runs once, with an empty
+    item, so the loop's own text is checked too."""
 
     def __lt__(self, other):
         return False
 
     __gt__ = __le__ = __ge__ = __lt__
 
-    def __add__(self, other):
-        return other
+    def _blank(self, *args, **kwargs):
+        return _Blank()
 
-    __radd__ = __sub__ = __rsub__ = __add__
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _blank
+    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __pow__ = __rpow__ = __neg__ = __pos__ = _blank
+    __abs__ = __round__ = __getitem__ = __call__ = _blank
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):  # Jinja and markupsafe probe dunders (__html__): not ours
+            raise AttributeError(name)
+        return _Blank()
+
+    def __format__(self, spec: str) -> str:
+        return ""
+
+    def __iter__(self):
+        return iter((_Blank(),))
 
     def __int__(self) -> int:
         return 0
@@ -202,32 +217,23 @@ class _Blank(str):
         return 0.0
 
 
-# Skeletons whose every-variable-empty rendering fails for a reason that does not depend on the
-# literal text (a TypeError, an undefined attribute): typing in literal text would fail again.
-_EMPTY_FAILS = REUSE.memo("render.empty_failures", 64)
-
-
 def _render_empty(scan: sourcemap.Scan, variables: list[str]) -> Unit | None:
     """The rendering with every context variable empty (see EMPTY_VALUES); None when the
-    template cannot render that way: samples cover it."""
+    template cannot render that way even so: samples cover it."""
     if scan.tree is None:
-        return None
-    key = (scan.skeleton, tuple(variables))
-    if scan.skeleton is not None and _EMPTY_FAILS.get(key):
         return None
     try:
         compiled = sourcemap.compile_traced(scan)
         text, origins = sourcemap.render_traced(scan, compiled, {v: _Blank() for v in variables})
-    except Exception as exc:  # noqa: BLE001 - not a sample: its failures are nobody's finding
-        if scan.skeleton is not None and describe_error(exc)[0] not in ("sandbox", "missing-partial"):
-            _EMPTY_FAILS.put(key, True)
+    except Exception:  # noqa: BLE001 - not a sample: its failures are nobody's finding
         return None
     return make_unit(EMPTY_VALUES, EMPTY_VALUES, text, origins=origins, vars=scan.vars)
 
 
 def _beyond_the_samples(hits: list[Hit]) -> list[Hit]:
     """Hits in the every-variable-empty rendering that no sample or template text shows already."""
-    seen = {(h.rule.pack_id, h.rule.id, h.file, h.start, h.end) for h in hits if h.sample != EMPTY_VALUES}
+    # A set-aside hit does not count as shown: with the value empty, what it denied may be gone.
+    seen = {(h.rule.pack_id, h.rule.id, h.file, h.start, h.end) for h in hits if h.sample != EMPTY_VALUES and h.set_aside is None}
     return [h for h in hits if h.sample != EMPTY_VALUES or (h.rule.pack_id, h.rule.id, h.file, h.start, h.end) not in seen]
 
 
@@ -271,6 +277,26 @@ def _subject_unit(template: Template) -> list[Unit]:
     view = sourcemap.literal_view(sub_scan) if sub_scan.syntax_error is None else sourcemap.View(
         subject, tuple(range(base, base + len(subject))), tuple(range(base + 1, base + len(subject) + 1)))
     return [make_unit("subject", None, view.text, source_starts=view.starts, source_ends=view.ends)]
+
+
+def _subject_renderings(template: Template, renders: dict[str, Rendering], variables: list[str]) -> list[Unit]:
+    """The subject as each sample renders it, and with every variable empty, when it has tags:
+    what the recipient reads in the inbox. Each character points at the whole subject (its
+    rendering keeps no map back to the front matter)."""
+    subject = template.meta.subject
+    if not subject or ("{{" not in subject and "{%" not in subject):
+        return []
+    key = template.key_positions.get("subject", (0, 0))
+    base = template.source.find(subject, key[0])
+    span = (base, base + len(subject)) if base >= 0 else key
+    texts = [(name, r.subject) for name, r in renders.items() if r.subject]
+    names = list(dict.fromkeys(variables + _used_variables(sourcemap.scan(subject, 0))))
+    try:
+        texts.append((EMPTY_VALUES, sourcemap.render_plain(subject, {v: _Blank() for v in names})))
+    except Exception:  # noqa: BLE001 - not a sample: its failures are nobody's finding
+        pass
+    return [make_unit(f"subject ({name})", name, text, source_starts=(span[0],) * len(text),
+                      source_ends=(span[1],) * len(text)) for name, text in texts if text]
 
 
 def _suppressions(template: Template, scan: sourcemap.Scan, known: set[str]) -> tuple[dict[str, str], dict[tuple[int, str], str], list[Finding]]:
@@ -401,9 +427,12 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
             with_values = {u.raw for u in ctx.walk_units}
             ctx.walk_units += [u for u in junction_units(ctx, empty=True) if u.raw not in with_values]
 
-    empty = _render_empty(scan, variables)
+    # Partials read the context too: their variables are empty in this rendering as well.
+    in_partials = [v for part in (ctx.pathset.partials if ctx.pathset else ()) for v in _used_variables(part.scan)]
+    empty = _render_empty(scan, list(dict.fromkeys(variables + in_partials)))
     if empty is not None:
         ctx.assembled_units.append(empty)
+    ctx.assembled_units += _subject_renderings(template, renders, list(dict.fromkeys(variables + in_partials)))
 
     hits: list[Hit] = []
     for i, rule in active:

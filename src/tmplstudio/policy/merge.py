@@ -1,10 +1,11 @@
-"""One finding per problem: hits of one rule that overlap or touch become one hit over their
-union (安排人员上门 + 上门催收 is one visit threat; a run of the same emoji is one format
-problem), reported at the worst severity among them."""
+"""One finding per problem: hits of one rule that overlap become one hit over their union
+(安排人员上门 + 上门催收 is one visit threat), and so do touching hits of a wording rule (恐吓威胁)
+or of the same text (a run of one emoji is one format problem; ★ next to 【 are two), reported at the worst severity among
+them with a quick fix one of them had."""
 
 from __future__ import annotations
 
-from tmplstudio.policy.kinds import Hit
+from tmplstudio.policy.kinds import KINDS, Hit
 from tmplstudio.template.source import Template
 
 
@@ -21,7 +22,9 @@ def merge_overlapping(hits: list[Hit], template_of) -> list[Hit]:
         members.sort(key=lambda h: (h.start, -h.end))
         run = [members[0]]
         for hit in members[1:]:
-            if hit.start <= max(h.end for h in run):
+            reach = max(h.end for h in run)
+            touching = hit.start == reach and (hit.text == run[-1].text or KINDS[hit.rule.kind].wording)
+            if hit.start < reach or touching:
                 run.append(hit)
                 continue
             out.append(_union(run, template_of))
@@ -41,4 +44,6 @@ def _union(run: list[Hit], template_of) -> Hit:
     widest.text = template.source[start:end] if widest.literal else widest.text
     widest.severity = worst.severity
     widest.message = widest.message or next((h.message for h in run if h.message), None)
+    # A member's quick fix still applies inside the union: keep the widest one there is.
+    widest.fix = widest.fix or next((h.fix for h in sorted(run, key=lambda h: h.start - h.end) if h.fix), None)
     return widest

@@ -10,6 +10,7 @@ tree instead (``_syntax_tree``).
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Iterator, NamedTuple
 
 import regex
@@ -190,7 +191,7 @@ def compile_pattern(pattern: str):
     kind = _stdlib_class(pattern)
     if kind != "unsafe":
         try:
-            fast = re.compile(pattern, re.IGNORECASE)
+            fast = _stdlib_compile(pattern)
         except re.error:
             # Syntax only `regex` knows (variable-width lookbehind, \p{Han}): its backtracking
             # is bounded the same way, so it needs no timeout where the stdlib would not.
@@ -214,9 +215,22 @@ def _syntax_tree(pattern: str):
     from re import _parser
 
     try:
-        return _parser.parse(pattern, re.IGNORECASE)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", FutureWarning)
+            return _parser.parse(pattern, re.IGNORECASE)
     except Exception:  # noqa: BLE001 - `regex`-only syntax, or not a pattern at all
         return None
+
+
+def _stdlib_compile(pattern: str):
+    """``re.compile``, refusing what the stdlib would read differently from `regex`: a
+    "possible nested set" ([[:digit:]], POSIX classes that `regex` knows) is `regex` syntax."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        try:
+            return re.compile(pattern, re.IGNORECASE)
+        except FutureWarning as exc:
+            raise re.error(str(exc)) from None
 
 
 def _anchored_at_start(pattern: str) -> bool:
@@ -442,7 +456,7 @@ def pattern_problem(pattern: str) -> str | None:
     if _runaway_prone(pattern):
         return "nested unbounded quantifiers (like (a+)+) can run for hours on a short text; rewrite without the outer repetition"
     try:
-        re.compile(pattern)  # the stdlib compiles large classes ~50x faster; most patterns are plain
+        _stdlib_compile(pattern)  # the stdlib compiles large classes ~50x faster; most patterns are plain
     except re.error:
         try:
             regex.compile(pattern, regex.V0)

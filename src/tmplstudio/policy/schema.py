@@ -22,12 +22,15 @@ from tmplstudio.policy.frames import Frame
 from tmplstudio.policy.kinds import KINDS, Params
 from tmplstudio.policy.model import Escalation, Example, Fix, Pack, Rule, Severity
 from tmplstudio.policy.sources import Source, parse_sources
-from tmplstudio.template.meta import did_you_mean
+from tmplstudio.template.meta import AUDIENCES, CATEGORIES, CHANNELS, SENDER_ROLES, STAGES, did_you_mean
 
 PACK_KEYS = ("id", "title", "version", "description", "locales", "channels", "jurisdictions", "providers", "categories", "sources")
 COMMON_KEYS = ("id", "variant", "kind", "severity", "message", "explanation", "source", "suggestion", "fix", "when", "escalate",
                "examples", "enabled", "set_aside", "negatable")
 FRAME_KEYS = ("name", "cues", "breaks", "within", "counters")
+# The values a condition can meet (template/meta.py); a misspelt one would silently never hold.
+CONDITION_VALUES = {"channel": CHANNELS, "category": CATEGORIES, "sender_role": SENDER_ROLES, "audience": AUDIENCES,
+                    "stage": STAGES}
 CONDITION_KEYS = ("channel", "locale", "language", "jurisdiction", "category", "sender_role", "audience", "stage", "providers")
 FIX_KEYS = ("replace", "replacements", "prepend", "append")
 ESCALATE_KEYS = ("severity", "when", "near", "within")
@@ -116,13 +119,24 @@ class Lines:
         _, end = self.block(index)
         for n in range(start, end + 1):
             line = self.lines[n - 1]
-            if re.match(rf"\s*(\[\[?\s*rules\.)?{re.escape(key)}\b", line) or re.match(rf"\s*{re.escape(key)}\s*=", line):
+            if re.match(rf"\s*\[\[?\s*rules\.{re.escape(key)}\s*\]", line) or re.match(rf"\s*{re.escape(key)}\s*=", line):
                 return n, self._col(n, key)
         for n in range(start, end + 1):  # inline tables: fix = { replce = "..." }
             m = re.search(rf"[{{,]\s*({re.escape(key)})\s*=", self.lines[n - 1])
             if m:
                 return n, m.start(1) + 1
         return start, None
+
+    def header(self, index: int | None, name: str, n: int) -> tuple[int | None, int | None]:
+        """The line of the n-th ``[[name]]`` table (inside rule ``index``; at the top when None)."""
+        lo, hi = self.block(index) if index is not None else (1, self.rule_lines[0] - 1 if self.rule_lines else len(self.lines))
+        seen = 0
+        for k in range(lo, hi + 1):
+            if re.match(rf"\s*\[\[\s*{re.escape(name)}\s*\]\]", self.lines[k - 1]):
+                if seen == n:
+                    return k, 1
+                seen += 1
+        return (lo if index is not None else None), None
 
     def value(self, index: int, text: str, default: tuple[int | None, int | None]) -> tuple[int | None, int | None]:
         """Where a string value (a phrase, a pattern, an example) is written in rule ``index``."""
@@ -183,7 +197,7 @@ def parse_data(data: dict[str, Any], path: Path, text: str = "", bundled: bool =
         if key not in ("pack", "rules", "set_aside"):
             report(lines.top_key(key), "unknown-key", f"unknown top-level key '{key}'{did_you_mean(key, ['pack', 'rules', 'set_aside'])}; "
                    "a pack has [pack], [[set_aside]] and [[rules]]")
-    pack_frames = _frames(data.get("set_aside"), "[[set_aside]]", lambda key: lines.top_key("set_aside"),
+    pack_frames = _frames(data.get("set_aside"), "[[set_aside]]", lambda n: lines.header(None, "set_aside", n),
                           lambda where, code, msg: report(where, code, msg))
     header = data.get("pack")
     pack_id = "?"
@@ -212,6 +226,11 @@ def parse_data(data: dict[str, Any], path: Path, text: str = "", bundled: bool =
         return ()
 
     fields = {k: header_list(k) for k in ("locales", "channels", "jurisdictions", "providers", "categories")}
+    for key, known in (("channels", CHANNELS), ("categories", CATEGORIES)):
+        for v in fields[key]:
+            if v not in known:
+                report(lines.pack_key(key), "invalid", f"[pack] {key}: {v!r} never matches; one of {', '.join(known)}"
+                       f"{did_you_mean(v, known)}")
     pack_sources = _sources(header.get("sources"), "[pack]", lines.pack_key("sources"), report)
 
     raw_rules = data.get("rules", [])
@@ -320,12 +339,19 @@ def _rule(raw: Any, index: int, pack_id: str, lines: Lines, report) -> Rule | No
     source = _sources(raw.get("source"), where, at("source"), problem)
     fix = _fix(raw.get("fix"), where, at, problem)
     when = _when(raw.get("when"), where, at("when"), problem)
-    escalate = _escalations(raw.get("escalate"), where, at, problem, kind)
+    escalate = _escalations(raw.get("escalate"), where, at, problem, kind, params,
+                            lambda n: lines.header(index, "rules.escalate", n))
     examples = _examples(raw.get("examples"), where, at, problem)
-    frames = _frames(raw.get("set_aside"), f"{where}: set_aside", at, problem)
+    frames = _frames(raw.get("set_aside"), f"{where}: set_aside", lambda n: lines.header(index, "rules.set_aside", n), problem)
     negatable = raw.get("negatable", True)
     if not isinstance(negatable, bool):
         problem(at("negatable"), "invalid", f"{where}: negatable must be true or false")
+    if kind is not None and not kind.wording and ("set_aside" in raw or "negatable" in raw):
+        problem(at("set_aside" if "set_aside" in raw else "negatable"), "invalid",
+                f"{where}: set_aside and negatable apply to wording kinds (phrases, near), not to kind '{kind.name}'")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        problem(at("enabled"), "invalid", f"{where}: enabled must be true or false")
     if count[0]:
         return None
     return Rule(
@@ -343,7 +369,7 @@ def _rule(raw: Any, index: int, pack_id: str, lines: Lines, report) -> Rule | No
         escalate=escalate,
         hit_examples=examples[0],
         ok_examples=examples[1],
-        enabled=bool(raw.get("enabled", True)),
+        enabled=enabled,
         set_aside=frames,
         negatable=negatable,
         line=line,
@@ -351,19 +377,21 @@ def _rule(raw: Any, index: int, pack_id: str, lines: Lines, report) -> Rule | No
     )
 
 
-def _frames(value: Any, where: str, at, problem) -> tuple[Frame, ...]:
-    """[[set_aside]] tables: name, cues, breaks, within (policy/frames.py)."""
+def _frames(value: Any, where: str, nth, problem) -> tuple[Frame, ...]:
+    """[[set_aside]] tables: name, cues, breaks, within, counters (policy/frames.py); ``nth(n)``
+    is where the n-th table is written."""
     if value is None:
         return ()
-    spot = at("set_aside")
+    spot = nth(0)
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         problem(spot, "invalid", f"{where} must be tables: [[set_aside]] with name, cues, breaks, within")
         return ()
     from tmplstudio.text.normalize import normalize_phrase
 
     out = []
-    for item in value:
-        _unknown(item, FRAME_KEYS, "set_aside", where, at, "set_aside", problem)
+    for n, item in enumerate(value):
+        spot = nth(n)
+        _unknown(item, FRAME_KEYS, "set_aside", where, lambda _key, _s=spot: _s, "set_aside", problem)
         name, within = item.get("name"), item.get("within", 12)
         lists = {k: item.get(k, []) for k in ("cues", "breaks", "counters")}
         if not isinstance(name, str) or not name.strip():
@@ -376,6 +404,10 @@ def _frames(value: Any, where: str, at, problem) -> tuple[Frame, ...]:
             problem(spot, "invalid", f"{where}: '{name}': within must be a non-negative whole number")
             continue
         norm = {k: tuple(dict.fromkeys(normalize_phrase(w).strip() for w in v)) for k, v in lists.items()}
+        if any(not w for v in norm.values() for w in v):
+            problem(spot, "invalid", f"{where}: '{name}' has a word that is empty after normalisation "
+                    "(only invisible characters, spaces or separators)")
+            continue
         out.append(Frame(name.strip(), norm["cues"], norm["breaks"], within, norm["counters"]))
     return tuple(out)
 
@@ -415,6 +447,11 @@ def _when(value: Any, where: str, spot, problem) -> tuple[dict[str, Any], ...]:
             if base not in CONDITION_KEYS and not base.startswith("flags."):
                 problem(spot, "unknown-key", f"{where}: unknown condition '{key}'{did_you_mean(base, CONDITION_KEYS + ('flags',))}")
                 continue
+            known = CONDITION_VALUES.get(base)
+            for v in (val if isinstance(val, list) else [val]):
+                if known is not None and str(v).lower() not in known:
+                    problem(spot, "invalid", f"{where}: condition {key} = {v!r} never holds; "
+                            f"{base} is one of {', '.join(known)}{did_you_mean(str(v), known)}")
             flat[key] = val
         out.append(flat)
     return tuple(out)
@@ -427,6 +464,10 @@ def _fix(value: Any, where: str, at, problem) -> Fix | None:
         problem(at("fix"), "invalid", f"{where}: 'fix' must be a table such as {{ replace = \"...\" }}")
         return None
     _unknown(value, FIX_KEYS, "fix", where, at, "fix", problem)
+    for key in ("replace", "prepend", "append"):
+        if key in value and not isinstance(value[key], str):
+            problem(at("fix"), "invalid", f"{where}: fix.{key} must be a string")
+            return None
     repl = value.get("replacements", {})
     if not isinstance(repl, dict):
         problem(at("replacements"), "invalid", f"{where}: fix.replacements must be a table of phrase = replacement")
@@ -434,14 +475,15 @@ def _fix(value: Any, where: str, at, problem) -> Fix | None:
     return Fix(value.get("replace"), {str(k): str(v) for k, v in repl.items()}, value.get("prepend"), value.get("append"))
 
 
-def _escalations(value: Any, where: str, at, problem, kind) -> tuple[Escalation, ...]:
+def _escalations(value: Any, where: str, at, problem, kind, params, nth) -> tuple[Escalation, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
         problem(at("escalate"), "invalid", f"{where}: 'escalate' must be [[rules.escalate]] tables")
         return ()
     out = []
-    for item in value:
+    for n, item in enumerate(value):
+        at = (lambda key, _n=n, _at=at: nth(_n) if key == "escalate" else _at(key))
         if not isinstance(item, dict):
             problem(at("escalate"), "invalid", f"{where}: each escalate entry must be a table")
             continue
@@ -459,9 +501,9 @@ def _escalations(value: Any, where: str, at, problem, kind) -> tuple[Escalation,
         if not near and "when" not in item:
             problem(at("escalate"), "invalid", f"{where}: an escalate entry needs 'near' or 'when'")
             continue
-        if near and kind is not None and not kind.per_text:
-            problem(at("escalate"), "invalid", f"{where}: escalate 'near' needs a text to look in, and kind "
-                    f"'{kind.name}' finds none; use 'when'")
+        if near and kind is not None and not kind.reads_normalised(params):
+            problem(at("escalate"), "invalid", f"{where}: escalate 'near' needs the normalised text to look in, and "
+                    f"kind '{kind.name}' (as configured) has none; use 'when'")
             continue
         within = item.get("within", 20)
         if not isinstance(within, int) or isinstance(within, bool) or within < 0:

@@ -40,6 +40,27 @@ class Unit:
     files: tuple[int, ...] | None = None  # per raw character, for path units that cross files
     tokens: tuple[int, ...] = ()          # per raw character: data token index or -1
     label: str | None = None              # a path unit's conditions
+    _frame_text: str | None = field(default=None, repr=False)
+
+    @property
+    def frame_text(self) -> str:
+        """The text as written, lower case, one character per raw character, with what came
+        from sample values made placeholders: where set-aside frames look (policy/frames.py).
+        Not the normalised text, which folds away the dashes and spaces that end a clause; the
+        words that deny a phrase must be the template's own, as written."""
+        if self._frame_text is None:
+            chars = [c.lower() if len(c.lower()) == 1 else c for c in self.raw]
+            if self.origins is not None:
+                for k, o in enumerate(self.origins[:len(chars)]):
+                    if o is None or o < 0:
+                        chars[k] = sourcemap.PLACEHOLDER
+            self._frame_text = "".join(chars)
+        return self._frame_text
+
+    def value_only(self, rs: int, re_: int) -> bool:
+        """Did every character of raw [rs, re_) of a rendering come from sample values?"""
+        origins = self.origins[rs:re_] if self.origins is not None else ()
+        return bool(origins) and all(o is None or o < 0 for o in origins)
 
     def file_at(self, raw_index: int) -> int:
         if self.files is not None and self.files:

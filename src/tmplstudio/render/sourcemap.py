@@ -479,7 +479,9 @@ def render_traced(result: Scan, compiled, values: dict[str, Any]) -> tuple[str, 
     skeleton = result.skeleton
     key = None
     if traceable and skeleton is not None and _replayable(skeleton):
-        key = repr(values)
+        # Types too: an empty string and the empty value of the every-variable-empty rendering
+        # look alike but take different branches ({{ days + 1 }}).
+        key = repr([(k, type(v).__qualname__, v) for k, v in values.items()])
         trace = skeleton.traces.get(key)
         if trace is not None:
             rebuilt = _replay(trace, result)

@@ -97,12 +97,19 @@ class Params:
         if any(not v.strip() for v in value):
             self.problem(key, f"'{key}' contains an empty string")
             return
+        if not value:
+            self.problem(key, f"'{key}' is empty, so the rule could never fire")
+            return
         self.values[key] = list(value)
 
     def whole(self, key: str) -> None:
         value = self.values.get(key)
         if key in self.values and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             self.problem(key, f"'{key}' must be a non-negative whole number")
+
+    def boolean(self, key: str) -> None:
+        if key in self.values and not isinstance(self.values[key], bool):
+            self.problem(key, f"'{key}' must be true or false")
 
     def choice(self, key: str, options: tuple[str, ...], message: str) -> None:
         if key in self.values and self.values[key] not in options:
@@ -133,6 +140,7 @@ class Kind:
     # company called 曝光科技), and words before it can deny it (frames, policy/frames.py). Pattern
     # rules also look for data's shape (a full card number), which no value makes harmless.
     wording: ClassVar[bool] = False
+    denial_inside: ClassVar[bool] = False  # a denial may stand between the hit's words (near)
 
     def validate(self, params: Params) -> None:
         """Check and normalise the kind's own keys (``params.values``), reporting each problem."""
@@ -143,6 +151,11 @@ class Kind:
     def patterns(self, rule: Rule) -> Iterable[tuple[str, bool]]:
         """(regex, matched on the original text rather than the normalised one)."""
         return ()
+
+    def reads_normalised(self, params: dict[str, Any]) -> bool:
+        """Does a rule with these keys find its hits in normalised text (where `near` words of
+        an escalation are looked for)?"""
+        return self.per_text
 
     def supersedes(self, rule: Rule) -> frozenset[str]:
         """Engine findings this rule reports better itself (they are dropped when it runs)."""
@@ -198,11 +211,13 @@ class TextKind(Kind):
                         hit.reported = False  # the same characters, already found in another text
                     source_spans.add(key)
                 if hit.reported and self.wording and not raw_spans and hit.set_aside is None:
-                    framed = set_aside_by(ctx.frames_for(rule), unit.norm.text, ns)
+                    framed = set_aside_by(ctx.frames_for(rule), unit.frame_text, rs, re_, inside=self.denial_inside)
                     if framed is not None:
                         hit.set_aside = f"{framed[0].name} ('{framed[1]}')"
                 if hit.reported:
-                    hit.sample = unit.sample if (unit.is_render and not as_written) else None
+                    # A rendering names its sample when the hit needs its values; a subject as a
+                    # sample renders it (a literal unit of its own) always does.
+                    hit.sample = unit.sample if (not as_written if unit.is_render else unit.sample is not None) else None
                     hit.fix = text_fix(rule, s, e, matched) if as_written and file == 0 else None
                     hit.path = None if hit.sample else ctx.label_of(unit, rs)
                 hits.append(hit)

@@ -33,6 +33,8 @@ class Length(Kind):
                 params.problem("limits", f"unknown limit key '{unknown[0]}'{did_you_mean(unknown[0], LIMIT_KEYS)}", code="unknown-key")
             elif not ({"segments", "chars"} & set(lim)):
                 params.problem("limits", "each limit needs 'segments' or 'chars' (and optional 'severity')")
+            elif any(k in lim and (not isinstance(lim[k], int) or isinstance(lim[k], bool) or lim[k] < 1) for k in ("segments", "chars")):
+                params.problem("limits", "a limit's segments and chars must be whole numbers of at least 1")
             elif "severity" in lim and lim["severity"] not in ("error", "warning", "info"):
                 params.problem("limits", "limit severity must be error, warning or info")
 

@@ -16,6 +16,7 @@ class Near(TextKind):
     keys = ("groups", "within", "ordered", "allow", "not_after", "not_before", "context", "boundary")
     required = ("groups",)
     wording = True
+    denial_inside = True
 
     def validate(self, params) -> None:
         groups = params.get("groups")
@@ -24,6 +25,7 @@ class Near(TextKind):
             params.problem("groups", "'groups' must be two or more non-empty lists of phrases")
         if params.get("within") != "sentence":
             params.whole("within")
+        params.boolean("ordered")
         validate_exemptions(params)
 
     def phrases(self, rule):

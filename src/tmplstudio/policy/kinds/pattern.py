@@ -26,6 +26,9 @@ class Pattern(TextKind):
         original = self.on_original(rule)
         return [(p, original) for p in rule.params.get("patterns", ())]
 
+    def reads_normalised(self, params) -> bool:
+        return params.get("match_on") != "original"
+
     def on_original(self, rule) -> bool:
         return rule.params.get("match_on") == "original"
 

@@ -3,20 +3,23 @@ rendering and every path through the template must contain, optionally at its st
 
 from __future__ import annotations
 
-from tmplstudio.policy.frames import set_aside_by
+from tmplstudio.policy.frames import DENIED_WITHIN, set_aside_by
 from tmplstudio.policy.kinds.base import REQUIRED, Hit, Kind, PhraseEntry
 from tmplstudio.policy.model import TextFix
 
 
 class Required(Kind):
     name = "required"
-    keys = ("any", "patterns", "position", "window")
+    # from_values: an element a sample value alone supplies counts (a support number kept in the
+    # sending system); by default it does not: what the sender fills in is not the template's.
+    keys = ("any", "patterns", "position", "window", "from_values")
 
     def validate(self, params) -> None:
         params.strings("any")
         params.patterns()
         params.whole("window")
         params.choice("position", ("anywhere", "start", "end"), "position must be anywhere, start or end")
+        params.boolean("from_values")
         if not (params.get("any") or params.get("patterns")):
             params.problem(None, "kind 'required' needs 'any' (phrases) or 'patterns'")
 
@@ -70,17 +73,25 @@ def _present(i: int, rule, unit, ctx) -> bool:
     # The first candidate in the right place settles it: most templates have the element, so
     # stopping there keeps the check to one phrase lookup instead of every pattern.
     frames = ctx.frames_for(rule)
-    # A denied element is not given: "this message is not from a debt collector".
-    counts = (lambda s: set_aside_by(frames, text, s) is None) if frames else (lambda s: True)  # noqa: E731
+    frame_text = unit.frame_text
+
+    def counts(s: int, e: int) -> bool:
+        # A denied element is not given ("this message is not from a debt collector": the cue
+        # right before it), and one a sample value alone supplies is not the template's to give.
+        rs, re_ = unit.raw_span(s, e)
+        if unit.is_render and not rule.params.get("from_values") and unit.value_only(rs, re_):
+            return False
+        return not frames or set_aside_by(frames, frame_text, rs, re_, within=DENIED_WITHIN) is None
+
     for occ in ctx.occurrences(unit, REQUIRED).get((i, "any"), []):
         # Required phrases are looked for as written: Chinese word boundaries would only turn a
         # present element into a false "missing" (…催收回T退订 segments as 收回).
         occ2 = unit.facts.edge_ok(occ, occ.prefix, False)
-        if occ2 and placed(occ2.start, occ2.end) and counts(occ2.start):
+        if occ2 and placed(occ2.start, occ2.end) and counts(occ2.start, occ2.end):
             return True
     for pattern in rule.params.get("patterns", []):
         try:
-            if any(placed(s, e) and counts(s) for s, e, _t in ctx.matches(pattern, unit)):
+            if any(placed(s, e) and counts(s, e) for s, e, _t in ctx.matches(pattern, unit)):
                 return True
         except TimeoutError:
             ctx.note_timeout(rule, pattern)
