@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from tmplstudio import safe_toml
 from tmplstudio.errors import InputError
 from tmplstudio.policy.engine import Evaluation, evaluate
 from tmplstudio.policy.ruleset import RuleSet, ruleset_key
@@ -31,7 +32,7 @@ from tmplstudio.policy.loader import find_packs, load_pack
 from tmplstudio.policy.model import Pack, Rule
 from tmplstudio.template.meta import did_you_mean
 
-CONFIG_KEYS = ("templates", "policies", "bundled", "locale", "fail_on", "rules", "approval")
+CONFIG_KEYS = ("templates", "policies", "bundled", "locale", "fail_on", "rules", "approval", "link_roots", "gate")
 
 
 def bundled_pack_dir() -> Path:
@@ -56,11 +57,16 @@ class Config:
     fail_on: str = "error"
     rules: dict[str, str] = field(default_factory=dict)
     approval: dict = field(default_factory=dict)   # read by tmplstudio.pack.settings
+    link_roots: list[Path] = field(default_factory=list)
+
+    def roots(self) -> list[Path]:
+        """Folders that symbolic links in the project may lead into (``list_templates``)."""
+        return [self.root.resolve(), *(p.resolve() for p in self.link_roots)]
 
 
 def _load_config_table(path: Path) -> dict | None:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        data = safe_toml.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"config is not valid TOML: {exc}", path) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -133,6 +139,10 @@ def parse_config(path: Path, table: dict) -> Config:
             raise InputError(f"rule '{rid}': '{value}' is not error, warning, info or off", path)
     cfg.rules = dict(rules)
     cfg.approval = table.get("approval", {})
+    links = table.get("link_roots", [])
+    if not isinstance(links, list) or not all(isinstance(p, str) for p in links):
+        raise InputError("'link_roots' must be a list of folders (relative to the config) that symbolic links may lead into", path)
+    cfg.link_roots = [root / p for p in links]
     return cfg
 
 
@@ -155,6 +165,9 @@ class Project:
     def discover(cls, cwd: Path | None = None, extra_packs: list[Path] | None = None, no_bundled: bool = False,
                  config_file: Path | None = None) -> "Project":
         """The project of the folder ``cwd`` (its nearest config), or of ``config_file`` when given."""
+        from tmplstudio.render import pool
+
+        pool.prestart()  # the render worker starts while the packs load
         cwd = Path(cwd or Path.cwd()).resolve()
         if config_file is not None:
             config = read_config(config_file)
@@ -191,8 +204,8 @@ class Project:
     def templates_dir(self) -> Path:
         return self.config.templates
 
-    def template_paths(self, folder: Path | None = None) -> list[Path]:
-        return list_templates(folder or self.templates_dir)
+    def template_paths(self, folder: Path | None = None, problems: list[InputError] | None = None) -> list[Path]:
+        return list_templates(folder or self.templates_dir, self.config.roots(), problems)
 
     def evaluate(self, source: str, path: Path | str) -> Evaluation:
         return evaluate(source, str(path), self.packs, self.config.rules, self.config.locale, self._ruleset_cache,
@@ -248,11 +261,42 @@ def is_partial(path: Path, root: Path) -> bool:
     return any(part.startswith("_") for part in parts)
 
 
-def list_templates(folder: Path) -> list[Path]:
-    """Message templates under ``folder`` (recursive *.j2), skipping partials (names starting with _)."""
+def link_roots(folder: Path) -> list[Path]:
+    """Where symbolic links under ``folder`` may lead: its project's folder (the nearest config's,
+    else ``folder``'s parent) and the config's ``link_roots``."""
+    found = find_config(Path(folder).resolve())
+    if found is None:
+        return [Path(folder).resolve().parent]
+    return parse_config(*found).roots()
+
+
+def outside_link(path: Path, roots: list[Path]) -> str | None:
+    """Why ``path`` must not be read: a symbolic link that leads out of ``roots``; else None."""
+    path = Path(path)
+    try:
+        if not path.is_symlink():
+            return None
+        target = path.resolve()
+    except (OSError, RuntimeError):
+        return "is a symbolic link that cannot be followed (a loop?)"
+    if any(target.is_relative_to(root) for root in roots):
+        return None
+    return (f"is a symbolic link to {target}, outside the project ({roots[0]}); it was not read "
+            "(to allow links into a shared folder, list it in link_roots in tmplstudio.toml)")
+
+
+def list_templates(folder: Path, roots: list[Path] | None = None, problems: list[InputError] | None = None) -> list[Path]:
+    """Message templates under ``folder`` (recursive *.j2), skipping partials (names starting with _).
+
+    The walk never follows a symbolic link out of ``roots`` (default: ``link_roots(folder)``):
+    a link to ``/etc/passwd`` or ``templates/root -> /`` is not read but reported in
+    ``problems`` (when given), as is a folder or entry that cannot be read.
+    """
     folder = Path(folder)
     if not folder.exists():
         return []
+    roots = [Path(r).resolve() for r in (roots if roots is not None else link_roots(folder))]
+    report = problems.append if problems is not None else (lambda _problem: None)
     out = []
     seen_dirs: set[tuple[int, int]] = set()
     stack = [folder]
@@ -268,13 +312,27 @@ def list_templates(folder: Path) -> list[Path]:
         seen_dirs.add(key)
         try:
             entries = sorted(current.iterdir())
-        except OSError:
+        except PermissionError:
+            report(InputError("permission denied: this folder cannot be listed", current))
+            continue
+        except OSError as exc:
+            report(InputError(f"cannot list this folder: {exc.strerror or exc}", current))
             continue
         for entry in entries:
             if entry.name.startswith("_") or entry.name.startswith("."):
                 continue
-            if entry.is_dir():
-                stack.append(entry)
-            elif entry.suffix == ".j2":
-                out.append(entry)
+            try:
+                why = outside_link(entry, roots)
+                if why is not None:
+                    if entry.suffix == ".j2" or entry.is_dir():
+                        report(InputError(why, entry))
+                    continue
+                if entry.is_dir():
+                    stack.append(entry)
+                elif entry.suffix == ".j2":
+                    out.append(entry)
+            except PermissionError:
+                report(InputError("permission denied", entry))
+            except OSError as exc:
+                report(InputError(f"cannot be read: {exc.strerror or exc}", entry))
     return sorted(out)

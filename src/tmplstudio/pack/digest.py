@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tmplstudio import safe_toml
 from tmplstudio.errors import InputError
 
 DIGEST_SCHEMA = 1
@@ -76,7 +77,7 @@ def pack_data_digest(path: str | Path) -> str:
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8-sig")
-        data = tomllib.loads(text)
+        data = safe_toml.loads(text)
     except FileNotFoundError:
         raise InputError("policy pack disappeared since it was loaded", path) from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

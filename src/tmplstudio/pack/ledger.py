@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterator
 
 import tomli_w
 
+from tmplstudio import safe_toml
 from tmplstudio.errors import InputError
 from tmplstudio.fileio import atomic_write_text
 from tmplstudio.pack import log as _log
@@ -250,7 +251,7 @@ class Ledger:
         except OSError as exc:
             raise InputError(f"cannot read the approvals ledger: {exc.strerror or exc}", self.path) from None
         try:
-            data = tomllib.loads(raw.decode("utf-8-sig"))
+            data = safe_toml.loads(raw.decode("utf-8-sig"))
         except UnicodeDecodeError:
             raise InputError("the approvals ledger is not UTF-8 text", self.path) from None
         except tomllib.TOMLDecodeError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable
 
 from tmplstudio.policy.conditions import escalated, pack_applies, when_matches
@@ -18,7 +19,6 @@ from tmplstudio.policy.ruleset import build_ruleset, ruleset_key
 from tmplstudio.policy.units import Unit, junction_units, make_unit
 from tmplstudio.render import sourcemap
 from tmplstudio.render.paths import enumerate_paths
-from tmplstudio.render.sandbox import describe_error
 from tmplstudio.template.meta import did_you_mean
 from tmplstudio.template.source import Template, parse_template
 from tmplstudio.text.sms import SmsStats, sms_stats
@@ -30,6 +30,7 @@ ENGINE_RULES = {
     "undefined-variable": "A sample lacks a value the template needs.",
     "render-error": "The template failed to render.",
     "sandbox": "The template tried something the sandbox does not allow.",
+    "render-limit": "The template crashed or exhausted its render worker process.",
     "suppression": "A suppression comment is incomplete.",
     "policy-timeout": "A policy pattern took too long and was stopped.",
     "too-many-paths": "Too many paths through the template to check each one.",
@@ -138,41 +139,38 @@ def _node_span(ctx: EvalContext, file: int, node) -> tuple[int, int]:
     return sc.offset(start), sc.offset(max(end, start))
 
 
-def _render_samples(template: Template, scan: sourcemap.Scan) -> tuple[dict[str, Rendering], list[Unit], list[tuple[str, str, str]]]:
+def _render_samples(template: Template, scan: sourcemap.Scan, loader=None) -> tuple[dict[str, Rendering], list[Unit], list[tuple[str, str, str]]]:
+    """Each sample's rendering, made in a render worker process (render/pool.py): a template
+    that crashes or exhausts it costs that worker and becomes a finding."""
+    from tmplstudio.render import pool
+
     renders: dict[str, Rendering] = {}
     units: list[Unit] = []
     errors: list[tuple[str, str, str]] = []  # (sample, rule id, message)
-    compiled = None
-    if scan.tree is not None and template.meta.samples:
-        try:
-            compiled = sourcemap.compile_traced(scan)
-        except Exception as exc:  # noqa: BLE001 - any compile failure is a finding, not a crash
-            rule_id, msg = describe_error(exc)
-            for name in template.meta.samples:
-                renders[name] = Rendering(name, None, msg)
-                errors.append((name, rule_id, msg))
-            return renders, units, errors
-    for name, values in template.meta.samples.items():
-        if compiled is None:
-            renders[name] = Rendering(name, None, "the template has a syntax error" if scan.tree is None else None)
-            continue
-        try:
-            text, origins = sourcemap.render_traced(scan, compiled, values)
-        except Exception as exc:  # noqa: BLE001 - sandboxed template code may raise anything
-            rule_id, msg = describe_error(exc)
+    samples = template.meta.samples
+    if not samples:
+        return renders, units, errors
+    if scan.tree is None:
+        for name in samples:
+            renders[name] = Rendering(name, None, "the template has a syntax error")
+        return renders, units, errors
+    label = Path(template.path).name or template.path
+    results = pool.render_samples(scan, samples, template.meta.subject, loader, template.path, label)
+    counting = "cn" if template.meta.language == "zh" else "gsm"
+    for name in samples:
+        result = results[name]
+        if result.error is not None:
+            rule_id, msg = result.error
             renders[name] = Rendering(name, None, msg)
             errors.append((name, rule_id, msg))
             continue
-        counting = "cn" if template.meta.language == "zh" else "gsm"
-        rendering = Rendering(name, text, None, sms_stats(text, counting))
-        if template.meta.subject:
-            try:
-                rendering.subject = sourcemap.render_plain(template.meta.subject, values)
-            except Exception as exc:  # noqa: BLE001
-                rule_id, msg = describe_error(exc)
-                errors.append((name, rule_id, f"subject: {msg}"))
+        rendering = Rendering(name, result.text, None, sms_stats(result.text, counting))
+        if result.subject_error is not None:
+            rule_id, msg = result.subject_error
+            errors.append((name, rule_id, f"subject: {msg}"))
+        rendering.subject = result.subject
         renders[name] = rendering
-        units.append(make_unit(name, name, text, origins=origins, vars=scan.vars))
+        units.append(make_unit(name, name, result.text, origins=result.origins, vars=scan.vars))
     return renders, units, errors
 
 
@@ -311,7 +309,7 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
     else:
         view = sourcemap.literal_view(scan)
     source_unit = make_unit("source", None, view.text, source_starts=view.starts, source_ends=view.ends)
-    renders, sample_units, render_errors = _render_samples(template, scan)
+    renders, sample_units, render_errors = _render_samples(template, scan, loader)
     variables = _used_variables(scan)
     missing = {v: [s for s, vals in meta.samples.items() if v not in vals] for v in variables}
     missing = {v: s for v, s in missing.items() if s}
