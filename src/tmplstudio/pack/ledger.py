@@ -105,6 +105,8 @@ class Approval:
     config_digest: str | None = None
     accepted_warnings: list[dict[str, Any]] = field(default_factory=list)
     suppressed: list[dict[str, Any]] = field(default_factory=list)
+    # The config's exceptions that covered the template (policy/gate.py): rules off or lowered, with the reason.
+    narrowings: list[dict[str, Any]] = field(default_factory=list)
     partials: dict[str, str] = field(default_factory=dict)   # partial path -> sha256 (include/import/extends)
     signoffs: list[Signoff] = field(default_factory=list)
 
@@ -126,6 +128,8 @@ class Approval:
             data["config_digest"] = self.config_digest
         data["accepted_warnings"] = [_ordered(w, WARNING_KEYS) for w in sorted(self.accepted_warnings, key=_warning_key)]
         data["suppressed"] = [_ordered(s, WARNING_KEYS) for s in sorted(self.suppressed, key=_warning_key)]
+        if self.narrowings:  # only then, so records made before narrowings existed read back the same
+            data["narrowings"] = [dict(n) for n in self.narrowings]
         data["partials"] = dict(sorted(self.partials.items()))
         data["policy_packs"] = dict(sorted(self.policy_packs.items()))
         if self.policy_versions:
@@ -164,6 +168,7 @@ class Approval:
             policy_packs=table("policy_packs"), policy_versions=table("policy_versions"),
             config_digest=data.get("config_digest") if isinstance(data.get("config_digest"), str) else None,
             accepted_warnings=items("accepted_warnings"), suppressed=items("suppressed"), partials=table("partials"),
+            narrowings=items("narrowings"),
         )
 
 

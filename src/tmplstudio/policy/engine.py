@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from tmplstudio.policy.conditions import escalated, pack_applies, when_matches
+from tmplstudio.policy.conditions import escalated, when_matches
 from tmplstudio.policy.context import EvalContext
+from tmplstudio.policy.gate import COVERAGE_RULE, NO_GATE, Applied, Gate, real_reason, select_packs
 from tmplstudio.policy.kinds import KINDS, Hit
 from tmplstudio.policy.model import Finding, Pack, Rule, Severity, TextFix
 from tmplstudio.policy.ruleset import build_ruleset, ruleset_key
@@ -31,6 +32,7 @@ ENGINE_RULES = {
     "render-error": "The template failed to render.",
     "sandbox": "The template tried something the sandbox does not allow.",
     "render-limit": "The template crashed or exhausted its render worker process.",
+    COVERAGE_RULE: "No policy pack covers the template's locale or jurisdiction.",
     "suppression": "A suppression comment is incomplete.",
     "policy-timeout": "A policy pattern took too long and was stopped.",
     "too-many-paths": "Too many paths through the template to check each one.",
@@ -60,6 +62,15 @@ class Rendering:
     subject: str | None = None
 
 
+@dataclass(frozen=True)
+class FileSuppression:
+    """An ``allow-file`` comment and what it silenced (rule id -> findings), for the report."""
+
+    line: int
+    reason: str
+    silenced: tuple[tuple[str, int], ...]
+
+
 @dataclass
 class Evaluation:
     template: Template
@@ -68,6 +79,8 @@ class Evaluation:
     variables: list[str]
     missing: dict[str, list[str]]
     packs: list[Pack]
+    narrowings: list[Applied] = field(default_factory=list)   # the config's exceptions that cover this template
+    file_suppressions: list[FileSuppression] = field(default_factory=list)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity and not f.suppressed)
@@ -216,9 +229,10 @@ def _subject_unit(template: Template) -> list[Unit]:
     return [make_unit("subject", None, view.text, source_starts=view.starts, source_ends=view.ends)]
 
 
-def _suppressions(template: Template, scan: sourcemap.Scan, known: set[str]) -> tuple[dict[str, str], dict[tuple[int, str], str], list[Finding]]:
-    """File-wide and per-line suppressions from `{# tmplstudio: allow RULE -- reason #}` comments."""
-    file_wide: dict[str, str] = {}
+def _suppressions(template: Template, scan: sourcemap.Scan, known: set[str]) -> tuple[dict[str, tuple[str, int]], dict[tuple[int, str], str], list[Finding]]:
+    """File-wide (rule -> (reason, line)) and per-line suppressions from
+    `{# tmplstudio: allow RULE -- reason #}` comments."""
+    file_wide: dict[str, tuple[str, int]] = {}
     per_line: dict[tuple[int, str], str] = {}
     problems: list[Finding] = []
     for comment in scan.comments:
@@ -230,10 +244,11 @@ def _suppressions(template: Template, scan: sourcemap.Scan, known: set[str]) -> 
                                          comment.start, comment.end))
             continue
         scope, ids, reason = m.group(1), [i.strip() for i in m.group(2).replace(",", " ").split()], (m.group(3) or "").strip()
-        if not reason:
+        if not real_reason(reason):
+            said = f" ('{reason}' is not one)" if reason else ""
             problems.append(_finding(template, "suppression", ENGINE_PACK, Severity.ERROR,
-                                     "a suppression needs a reason after '--' (it is kept for the audit trail); nothing was suppressed",
-                                     comment.start, comment.end))
+                                     "a suppression needs a reason after '--', in words (it is kept for the audit trail)"
+                                     f"{said}; nothing was suppressed", comment.start, comment.end))
             continue
         for rule_id in ids:
             if rule_id not in known:
@@ -242,7 +257,7 @@ def _suppressions(template: Template, scan: sourcemap.Scan, known: set[str]) -> 
                                          comment.start, comment.end))
                 continue
             if scope == "allow-file":
-                file_wide[rule_id] = reason
+                file_wide[rule_id] = (reason, template.position(comment.start)[0])
             else:
                 line, _ = template.position(comment.end)
                 start_line, _ = template.position(comment.start)
@@ -257,16 +272,17 @@ def _suppressions(template: Template, scan: sourcemap.Scan, known: set[str]) -> 
 
 def evaluate(source: str, path: str, packs: Iterable[Pack], overrides: dict[str, str] | None = None,
              default_locale: str | None = None, ruleset_cache: dict | None = None,
-             loader=None) -> Evaluation:
+             loader=None, gate: Gate | None = None) -> Evaluation:
     """Check ``source``. ``loader(name, including_path) -> (path, text) | None`` finds partials
-    for include/import/extends, at render time and for path analysis."""
+    for include/import/extends, at render time and for path analysis. ``gate`` (the project
+    config's mandatory packs and narrowings, policy/gate.py) decides which packs apply."""
     from tmplstudio.render.sandbox import partial_loader
 
     with partial_loader(loader, path):
-        return _evaluate(source, path, packs, overrides or {}, default_locale, ruleset_cache, loader)
+        return _evaluate(source, path, packs, overrides or {}, default_locale, ruleset_cache, loader, gate or NO_GATE)
 
 
-def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loader) -> Evaluation:
+def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loader, gate) -> Evaluation:
     template = parse_template(source, path, default_locale)
     meta = template.meta
     findings: list[Finding] = []
@@ -274,18 +290,16 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
         findings.append(_finding(template, p.rule, ENGINE_PACK, Severity(p.severity), p.message, p.start, p.end))
 
     all_packs = list(packs)
-    if meta.policies is not None:
-        by_id = {p.id: p for p in all_packs}
-        active_packs = []
-        for pid in meta.policies:
-            if pid in by_id:
-                active_packs.append(by_id[pid])
-            else:
-                s, e = template.key_positions.get("policies", (0, 0))
-                findings.append(_finding(template, "front-matter", ENGINE_PACK, Severity.ERROR,
-                                         f"unknown policy pack '{pid}'{did_you_mean(pid, list(by_id))}", s, e))
-    else:
-        active_packs = [p for p in all_packs if pack_applies(p, meta)]
+    rel = gate.relative(path)
+    selection = select_packs(meta, all_packs, gate, rel)
+    active_packs = selection.packs
+    for pid in selection.unknown:
+        s, e = template.key_positions.get("policies", (0, 0))
+        findings.append(_finding(template, "front-matter", ENGINE_PACK, Severity.ERROR,
+                                 f"unknown policy pack '{pid}'{did_you_mean(pid, [p.id for p in all_packs])}", s, e))
+    for key, message in selection.coverage:
+        s, e = template.key_positions.get(key, (0, 0))
+        findings.append(_finding(template, COVERAGE_RULE, ENGINE_PACK, Severity.ERROR, message, s, e))
 
     # One automaton for every loaded pack, built once per project: a template's active rules
     # are a subset of it, so templates with different packs or conditions share it.
@@ -375,11 +389,22 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
     known = {r.id for p in all_packs for r in p.rules} | set(ENGINE_RULES)
     file_wide, per_line, problems = _suppressions(template, scan, known)
     findings.extend(problems)
+    applied = [Applied(n, None if n.origin == "rules" else 0) for n in gate.narrowings if n.covers(rel)]
+    narrowed_by: dict[int, Applied] = {}
     for f in findings:
-        reason = file_wide.get(f.rule) or (None if f.file else per_line.get((f.line, f.rule)))
-        if reason:
-            f.suppressed = True
-            f.suppression_reason = reason
+        if f.rule in file_wide:
+            f.suppressed, f.suppression_reason, f.suppression_scope = True, file_wide[f.rule][0], "file"
+        elif not f.file and (f.line, f.rule) in per_line:
+            f.suppressed, f.suppression_reason, f.suppression_scope = True, per_line[(f.line, f.rule)], "line"
+        else:
+            for a in applied:
+                if a.silenced is not None and a.narrowing.matches(f.pack, f.rule):
+                    narrowed_by[id(f)] = a
+                    if a.narrowing.severity == "off":
+                        f.suppressed, f.suppression_reason, f.suppression_scope = True, a.narrowing.reason, "config"
+                    elif Severity(a.narrowing.severity).rank < f.severity.rank:
+                        f.severity = Severity(a.narrowing.severity)
+                    break
         override = overrides.get(f"{f.pack}/{f.rule}", overrides.get(f.rule))
         if override in ("error", "warning", "info"):
             f.severity = Severity(override)
@@ -387,7 +412,17 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
     findings = [f for f in findings if overrides.get(f.rule) != "off" and overrides.get(f"{f.pack}/{f.rule}") != "off"]
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
-    return Evaluation(template, findings, renders, variables, missing, active_packs)
+    silenced_by_file: dict[str, int] = {}
+    for f in findings:
+        if f.suppression_scope == "file":
+            silenced_by_file[f.rule] = silenced_by_file.get(f.rule, 0) + 1
+        if id(f) in narrowed_by:
+            narrowed_by[id(f)].silenced += 1
+    by_comment: dict[tuple[int, str], list[tuple[str, int]]] = {}
+    for rule_id, (reason, line) in file_wide.items():
+        by_comment.setdefault((line, reason), []).append((rule_id, silenced_by_file.get(rule_id, 0)))
+    file_suppressions = [FileSuppression(line, reason, tuple(rules)) for (line, reason), rules in sorted(by_comment.items())]
+    return Evaluation(template, findings, renders, variables, missing, active_packs, applied, file_suppressions)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -173,6 +173,7 @@ class Pool:
         self.idle: list[Worker] = []
         self.busy = 0
         self.started = 0       # workers started in this process (tests: replaced after a crash)
+        self.jobs = 0          # jobs sent to workers (bench/keystroke.py: how many keystrokes needed one)
         self.closed = False
 
     def prestart(self) -> None:
@@ -294,6 +295,7 @@ def _render_run(scan, samples, names, run, subject, loader, including, label, bu
            "steps": budget.steps, "output": budget.output,
            "samples": [(i, samples[names[i]]) for i in run]}
     worker = POOL.acquire()
+    POOL.jobs += 1
     healthy = False
     current = run[0]
     with POOL.lock:
