@@ -294,7 +294,12 @@ def _render_run(scan, samples, names, run, subject, loader, including, label, bu
     job = {"body": scan.body, "base": scan.base, "including": including, "subject": subject,
            "steps": budget.steps, "output": budget.output,
            "samples": [(i, samples[names[i]]) for i in run]}
-    worker = POOL.acquire()
+    try:
+        worker = POOL.acquire()
+    except OSError as exc:  # no process could be started (out of PIDs, a broken interpreter path)
+        results[names[run[0]]] = SampleResult(error=(RULE, f"rendering {label} needs a render worker, and none could "
+                                                           f"be started: {exc.strerror or exc}"))
+        return f"not rendered: no render worker could be started for sample '{names[run[0]]}'"
     POOL.jobs += 1
     healthy = False
     current = run[0]
