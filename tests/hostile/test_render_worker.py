@@ -302,3 +302,23 @@ def test_typing_literal_text_needs_no_worker(tmp_path):
     assert pool.POOL.jobs == jobs
     assert ev.renders["b"].text.startswith("您好我们将上门催收")
     assert "visit-threat" in {f.rule for f in ev.findings}
+
+
+def test_the_wall_clock_kill_is_the_last_resort_and_says_so(monkeypatch):
+    """Only when neither the steps nor the CPU limit stop a worker (here the wall-clock limit is
+    set below the CPU limit) does the pool kill it by the clock, and the finding says that this
+    limit depends on the machine's load. The next rendering gets a new worker."""
+    from tmplstudio.policy.engine import evaluate
+    from tmplstudio.render import pool
+
+    monkeypatch.setenv("TMPLSTUDIO_RENDER_BUDGETS", "off")
+    monkeypatch.setattr(pool, "WALL_SECONDS", 2.0)
+    started = pool.POOL.started
+    ev = evaluate(SAMPLE + PAYLOADS["c-loop"], "loop.j2", [])
+    [f] = [f for f in ev.findings if f.rule == "render-limit"]
+    assert ("rendering loop.j2 did not finish within 2 s of wall-clock time and its render worker was killed "
+            "(the last-resort limit; it depends on how loaded the machine is)") in f.message
+    monkeypatch.delenv("TMPLSTUDIO_RENDER_BUDGETS")
+    ev = evaluate(GOOD, "good.j2", [])
+    assert ev.renders["a"].text == "您好张三，请按时还款。"
+    assert pool.POOL.started > started  # the killed worker was replaced
