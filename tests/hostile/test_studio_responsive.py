@@ -96,7 +96,6 @@ async def test_the_studio_stays_usable_with_crash_and_hang_payloads_in_the_proje
     from testkit import wait_until
 
     monkeypatch.setenv("TMPLSTUDIO_RENDER_BUDGETS", "off")
-    pool.shutdown()  # fresh workers: the setting is read when each job runs, this only makes it plain
     _project(tmp_path)
     templates = tmp_path / "templates"
     (templates / "evil.j2").unlink()

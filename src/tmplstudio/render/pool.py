@@ -292,7 +292,7 @@ def _render_run(scan, samples, names, run, subject, loader, including, label, bu
     """Render samples ``run`` (indices into ``names``) in one worker job; a message when the
     worker stopped (every sample of the run not yet rendered then has a finding)."""
     job = {"body": scan.body, "base": scan.base, "including": including, "subject": subject,
-           "steps": budget.steps, "output": budget.output,
+           "steps": budget.steps, "output": budget.output, "budgets": sandbox.budgets_on(),
            "samples": [(i, samples[names[i]]) for i in run]}
     try:
         worker = POOL.acquire()

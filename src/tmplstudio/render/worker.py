@@ -113,6 +113,8 @@ def _render_batch(channel: _Channel, job: dict) -> None:
         found = reply.get("found") if isinstance(reply, dict) else None
         return tuple(found) if found else None
 
+    # The parent's setting, not the one this process started with (the studio's tests change it).
+    os.environ[sandbox.BUDGETS_ENV] = "on" if job.get("budgets", True) else "off"
     budget = sandbox.Budget(job["steps"], job["output"])
     with sandbox.partial_loader(remote_loader, job["including"], budget):
         scan = sourcemap.scan(job["body"], job["base"])
