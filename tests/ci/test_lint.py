@@ -218,7 +218,8 @@ def test_duplicate_pack_ids_across_files(tmp_path):
     assert [p.code for p in results[0].problems] == []
     assert [(p.code, p.line) for p in results[1].problems] == [("duplicate-pack", 2)]
     assert "also used by" in results[1].problems[0].message
-    assert results[2].problems == []
+    # c shares b's rule id 'idno' (issue 14: the same rule id in two packs is reported)
+    assert [p.code for p in results[2].problems] == ["shared-id"]
 
 
 # ---------------------------------------------------------------- the command

@@ -174,12 +174,13 @@ def test_unknown_config_key_and_override(project):
 
 def test_config_can_turn_a_rule_off_or_change_its_severity(project):
     (project / "templates" / "bad.j2").write_text("我们将上门催收\n", encoding="utf-8")
-    (project / "tmplstudio.toml").write_text('policies = ["policies"]\nbundled = false\n[rules]\nvisit-threat = "warning"\n', encoding="utf-8")
+    (project / "tmplstudio.toml").write_text('policies = ["policies"]\nbundled = false\n[rules]\nvisit-threat = { severity = "warning", reason = "branch visits are announced by law" }\n', encoding="utf-8")
     r = tmplstudio("validate", cwd=project)
     assert r.returncode == 0 and "warning visit-threat" in r.stdout
-    (project / "tmplstudio.toml").write_text('policies = ["policies"]\nbundled = false\n[rules]\n"demo/visit-threat" = "off"\n', encoding="utf-8")
+    (project / "tmplstudio.toml").write_text('policies = ["policies"]\nbundled = false\n[rules]\n"demo/visit-threat" = { severity = "off", reason = "home-service offers only" }\n', encoding="utf-8")
     r = tmplstudio("validate", cwd=project)
-    assert r.returncode == 0 and "visit-threat" not in r.stdout
+    assert r.returncode == 0 and not [line for line in r.stdout.splitlines() if "visit-threat" in line and line.startswith("  ")]
+    assert "narrowed in config: demo/visit-threat off ([rules]) -- home-service offers only" in r.stdout  # with its reason
 
 
 def test_config_in_pyproject_found_from_a_subfolder(project):

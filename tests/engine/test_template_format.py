@@ -84,14 +84,14 @@ def test_suppression_next_line_needs_a_reason_and_stays_in_output():
 
 
 def test_suppression_only_covers_the_next_line_unless_file_wide():
-    ev = run(PHRASE, "{# tmplstudio: allow visit-threat -- ok #}\n您好\n我们将上门催收\n")
+    ev = run(PHRASE, "{# tmplstudio: allow visit-threat -- home service offer, approved by legal #}\n您好\n我们将上门催收\n")
     assert rules_fired(ev) == ["visit-threat"]
-    ev = run(PHRASE, "{# tmplstudio: allow-file visit-threat -- ok #}\n您好\n我们将上门催收\n")
+    ev = run(PHRASE, "{# tmplstudio: allow-file visit-threat -- home service offer, approved by legal #}\n您好\n我们将上门催收\n")
     assert rules_fired(ev) == []
 
 
 def test_suppression_of_unknown_rule_warns():
-    ev = run(PHRASE, "{# tmplstudio: allow visit-thraet -- x #}\n您好\n")
+    ev = run(PHRASE, "{# tmplstudio: allow visit-thraet -- a reason given #}\n您好\n")
     [f] = ev.findings
     assert f.severity == Severity.WARNING and "did you mean 'visit-threat'" in f.message
 

@@ -111,7 +111,7 @@ def test_the_code_digest_covers_every_module_of_the_package(tmp_path):
 def test_config_overrides_are_part_of_the_key(tmp_path, cache):
     root = _project(tmp_path / "p")
     assert _hits(Project.discover(root), "我们将上门") == ["no-visit"]
-    (root / "tmplstudio.toml").write_text('policies = ["policies"]\nbundled = false\n[rules]\nno-visit = "off"\n',
+    (root / "tmplstudio.toml").write_text('policies = ["policies"]\nbundled = false\n[rules]\nno-visit = { severity = "off", reason = "not for this test" }\n',
                                           encoding="utf-8")
     assert _hits(Project.discover(root), "我们将上门") == []
 

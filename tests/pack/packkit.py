@@ -94,6 +94,28 @@ def use_bundled(root: Path, *names: str) -> None:
         (root / "packs" / f"{name}.toml").write_bytes((REPO_POLICIES / f"{name}.toml").read_bytes())
 
 
+ENGLISH_PACK = """\
+[pack]
+id = "test-pack-en"
+title = "Test pack (English)"
+version = "1.0.0"
+locales = ["en"]
+
+[[rules]]
+id = "guaranteed-return-en"
+kind = "phrases"
+severity = "error"
+message = "Promises a guaranteed return."
+phrases = ["guaranteed return"]
+"""
+
+
+def add_english_pack(root: Path) -> None:
+    """A pack for English templates: without one, an en-US template is not covered by any
+    pack, which is an error finding (issue 14: a locale no pack checks is not silence)."""
+    (root / "packs" / "test-pack-en.toml").write_text(ENGLISH_PACK, encoding="utf-8")
+
+
 def write(root: Path, name: str, body: str, template_id: str | None = None) -> Path:
     path = root / "templates" / f"{name}.j2"
     path.write_text(template(template_id or name, body), encoding="utf-8")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import sdkmodels
-from packkit import (NOTICE_BODY, PROVIDER_PACKS, REPO_POLICIES, approve, cli, load, proj_dir,  # noqa: F401 - fixture
+from packkit import (NOTICE_BODY, PROVIDER_PACKS, REPO_POLICIES, add_english_pack, approve, cli, load, proj_dir,  # noqa: F401 - fixture
                      use_bundled, write)
 
 from tmplstudio.errors import InputError
@@ -234,6 +234,7 @@ def test_a_locale_the_target_cannot_check_is_refused_with_the_reason(proj):
     english = "+++\nid = \"english\"\nlocale = \"en-US\"\nsender_role = \"creditor\"\n[samples.a]\nname = \"Jane\"\n+++\n" \
               "ACME Bank: Hi {{ name }}, your payment is due today. Reply STOP to opt out.\n"
     (proj / "templates" / "english.j2").write_text(english, encoding="utf-8")
+    add_english_pack(proj)
     approve(proj, "english")
     for target in ("aliyun", "tencent"):
         assert reasons(proj, target)["english.j2"] == (
@@ -250,6 +251,7 @@ def test_twilio_refuses_third_party_collection(proj):
     text = ("+++\nid = \"collector\"\nlocale = \"en-US\"\nsender_role = \"third_party_collector\"\n[samples.a]\n"
             "name = \"Jane\"\n+++\nACME Recovery: Hi {{ name }}, this is about the debt you owe. Reply STOP to opt out.\n")
     (proj / "templates" / "collector.j2").write_text(text, encoding="utf-8")
+    add_english_pack(proj)
     approve(proj, "collector")
     reason = reasons(proj, "twilio")["collector.j2"]
     assert "fails with the twilio provider applied: line 8, column" in reason and "platform-restricted-topic (twilio)" in reason

@@ -36,17 +36,21 @@ def project_and_templates(paths: list[str]):
 
 
 def collect(paths: list[str], project) -> tuple[list[Path], list[InputError]]:
-    from tmplstudio.project import list_templates
+    from tmplstudio.project import link_roots, list_templates, outside_link
 
     files: list[Path] = []
     errors: list[InputError] = []
     targets = [Path(p) for p in paths] if paths else [project.templates_dir]
     for target in targets:
+        roots = project.config.roots() if project is not None else link_roots(target if target.is_dir() else target.parent)
         if target.is_dir():
-            found = list_templates(target)
-            if not found:
+            before = len(errors)
+            found = list_templates(target, roots, errors)
+            if not found and len(errors) == before:
                 errors.append(InputError("no templates (*.j2) in this folder", target))
             files.extend(found)
+        elif outside_link(target, roots):
+            errors.append(InputError(outside_link(target, roots), target))
         elif target.exists():
             files.append(target)
         elif target.is_symlink():

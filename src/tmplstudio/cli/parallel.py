@@ -48,6 +48,8 @@ class SlimEvaluation:
     packs: list = field(default_factory=list)
     pack_ids: tuple[str, ...] = ()
     pid: int = 0  # the process that evaluated it (tests check both cores were used)
+    narrowings: list = field(default_factory=list)
+    file_suppressions: list = field(default_factory=list)
 
     def count(self, severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity and not f.suppressed)
@@ -61,7 +63,7 @@ def slim(evaluation) -> SlimEvaluation:
     t = evaluation.template
     ids = tuple(p.id for p in evaluation.packs)
     return SlimEvaluation(SlimTemplate(t.path, t.source, t.meta), list(evaluation.findings), list(evaluation.packs), ids,
-                          os.getpid())
+                          os.getpid(), list(evaluation.narrowings), list(evaluation.file_suppressions))
 
 
 def _evaluate_one(project, path: Path) -> tuple[str, Any, Any]:

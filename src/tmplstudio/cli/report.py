@@ -71,6 +71,37 @@ class Report:
             ev.findings[:] = kept
 
 
+def exemption_lines(ev) -> list[str]:
+    """What weakens one template's checks, for people: the config's narrowings that name it
+    (with what they silenced) and its ``allow-file`` comments (with every rule they silence)."""
+    out = []
+    for applied in getattr(ev, "narrowings", ()):
+        n = applied.narrowing
+        if not n.templates:
+            continue  # a [rules] entry covers every template: listed once (project_narrowings)
+        count = "" if applied.silenced is None else f", {_count(applied.silenced, 'finding')} silenced"
+        out.append(f"narrowed by {n.origin}: {n.describe()}{count} -- {n.reason}")
+    for fs in getattr(ev, "file_suppressions", ()):
+        rules = ", ".join(f"{rule} ({_count(n, 'finding')})" for rule, n in fs.silenced)
+        out.append(f"allow-file at line {fs.line} silences {rules} -- {fs.reason}")
+    return out
+
+
+def project_narrowings(report: Report) -> list[str]:
+    """The config's narrowings of every template ([rules] entries that lower or turn off a rule), once."""
+    seen: dict[str, None] = {}
+    for _path, ev in report.evaluations:
+        for applied in getattr(ev, "narrowings", ()):
+            n = applied.narrowing
+            if not n.templates:
+                seen.setdefault(f"{n.describe()} ({n.origin if n.origin != 'rules' else '[rules]'}) -- {n.reason}")
+    return list(seen)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
 def fingerprint(template_id: str, f: Finding, ordinal: int = 0) -> str:
     """Stable across line shifts and edits elsewhere in the file: the rule, its pack, the
     matched text (NFKC, case-folded, spaces collapsed), the sample and the template id; the

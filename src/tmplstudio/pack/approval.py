@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from tmplstudio.pack.digest import PolicySet, policy_set, sha256_bytes
 from tmplstudio.pack.ledger import Approval, Ledger, append, utc_now
 from tmplstudio.pack.names import id_problem
 from tmplstudio.pack.settings import ApprovalSettings
+from tmplstudio.policy.gate import real_reason
 from tmplstudio.policy.model import Finding, Severity
 
 
@@ -58,6 +58,21 @@ def finding_record(f: Finding) -> dict[str, Any]:
     }
     if f.suppressed:
         out["reason"] = f.suppression_reason
+        if f.suppression_scope:
+            out["by"] = {"line": "comment", "file": "allow-file comment", "config": "config narrowing"}.get(
+                f.suppression_scope, f.suppression_scope)
+    return out
+
+
+def narrowing_records(evaluation) -> list[dict[str, Any]]:
+    """The config's narrowings that covered the template when it was approved, with what each
+    silenced (a [rules] entry turns the rule off for every template: nothing left to count)."""
+    out = []
+    for applied in getattr(evaluation, "narrowings", ()):
+        record = applied.narrowing.to_json()
+        if applied.silenced is not None:
+            record["silenced"] = applied.silenced
+        out.append(record)
     return out
 
 
@@ -123,6 +138,7 @@ def make_approval(c: Check, policies: PolicySet) -> Approval:
         policy_packs=dict(policies.packs), policy_versions=dict(policies.versions), config_digest=policies.config_digest,
         accepted_warnings=[finding_record(f) for f in c.warnings],
         suppressed=[finding_record(f) for f in c.suppressed],
+        narrowings=narrowing_records(c.evaluation),
         partials=dict(c.dependencies.partials) if c.dependencies is not None else {},
     )
 
@@ -215,8 +231,8 @@ def revoke(project, rels: list[str], identity: Identity, reason: str, signer: st
     """Withdraw the current approval of each template (only ``signer``'s sign-off when given)."""
     from tmplstudio.pack.settings import settings as load_settings
 
-    if len(re.sub(r"[\s\u200b-\u200f\u2060\ufeff]", "", reason)) < 3:
-        raise InputError("--reason needs a real reason (at least three visible characters): it is kept in the log")
+    if not real_reason(reason):
+        raise InputError("--reason needs a real reason (a few words, not punctuation or invisible characters): it is kept in the log")
     conf = load_settings(project)
     by = principal(identity, conf)
     root = Path(project.templates_dir)

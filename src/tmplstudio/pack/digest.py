@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tmplstudio import safe_toml
 from tmplstudio.errors import InputError
 
 DIGEST_SCHEMA = 1
@@ -76,7 +77,7 @@ def pack_data_digest(path: str | Path) -> str:
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8-sig")
-        data = tomllib.loads(text)
+        data = safe_toml.loads(text)
     except FileNotFoundError:
         raise InputError("policy pack disappeared since it was loaded", path) from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -115,6 +116,10 @@ def policy_set(project) -> PolicySet:
     """The effective policy set of a loaded Project: its packs (bundled and project) and overrides."""
     packs = {p.id: pack_data_digest(p.path) for p in project.packs}
     config = {"rules": dict(sorted(project.config.rules.items())), "locale": project.config.locale}
+    gate = project.gate.to_json() if getattr(project, "gate", None) is not None else {}
+    if gate or project.config.rule_reasons:  # only then: the digests of projects without either stay as they were
+        config["gate"] = gate
+        config["reasons"] = dict(sorted(project.config.rule_reasons.items()))
     digest = canonical_digest({"schema": DIGEST_SCHEMA, "packs": packs, "config": config})
     versions = {p.id: str(getattr(p, "version", "") or "") for p in project.packs}
     return PolicySet(digest, dict(sorted(packs.items())), config, dict(sorted(versions.items())))

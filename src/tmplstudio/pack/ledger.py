@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterator
 
 import tomli_w
 
+from tmplstudio import safe_toml
 from tmplstudio.errors import InputError
 from tmplstudio.fileio import atomic_write_text
 from tmplstudio.pack import log as _log
@@ -104,6 +105,8 @@ class Approval:
     config_digest: str | None = None
     accepted_warnings: list[dict[str, Any]] = field(default_factory=list)
     suppressed: list[dict[str, Any]] = field(default_factory=list)
+    # The config's exceptions that covered the template (policy/gate.py): rules off or lowered, with the reason.
+    narrowings: list[dict[str, Any]] = field(default_factory=list)
     partials: dict[str, str] = field(default_factory=dict)   # partial path -> sha256 (include/import/extends)
     signoffs: list[Signoff] = field(default_factory=list)
 
@@ -125,6 +128,8 @@ class Approval:
             data["config_digest"] = self.config_digest
         data["accepted_warnings"] = [_ordered(w, WARNING_KEYS) for w in sorted(self.accepted_warnings, key=_warning_key)]
         data["suppressed"] = [_ordered(s, WARNING_KEYS) for s in sorted(self.suppressed, key=_warning_key)]
+        if self.narrowings:  # only then, so records made before narrowings existed read back the same
+            data["narrowings"] = [dict(n) for n in self.narrowings]
         data["partials"] = dict(sorted(self.partials.items()))
         data["policy_packs"] = dict(sorted(self.policy_packs.items()))
         if self.policy_versions:
@@ -163,6 +168,7 @@ class Approval:
             policy_packs=table("policy_packs"), policy_versions=table("policy_versions"),
             config_digest=data.get("config_digest") if isinstance(data.get("config_digest"), str) else None,
             accepted_warnings=items("accepted_warnings"), suppressed=items("suppressed"), partials=table("partials"),
+            narrowings=items("narrowings"),
         )
 
 
@@ -250,7 +256,7 @@ class Ledger:
         except OSError as exc:
             raise InputError(f"cannot read the approvals ledger: {exc.strerror or exc}", self.path) from None
         try:
-            data = tomllib.loads(raw.decode("utf-8-sig"))
+            data = safe_toml.loads(raw.decode("utf-8-sig"))
         except UnicodeDecodeError:
             raise InputError("the approvals ledger is not UTF-8 text", self.path) from None
         except tomllib.TOMLDecodeError as exc:

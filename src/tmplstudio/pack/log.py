@@ -67,7 +67,12 @@ def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def strict_json(text: str) -> Any:
-    return json.loads(text, object_pairs_hook=no_duplicate_keys)
+    """JSON with no duplicate key; too deep a nesting is a ValueError like any other bad JSON
+    (the decoder recurses: `[[[[…` 100,000 deep is a RecursionError)."""
+    try:
+        return json.loads(text, object_pairs_hook=no_duplicate_keys)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def canonical(value: Any) -> bytes:

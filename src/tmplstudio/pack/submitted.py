@@ -18,6 +18,7 @@ from typing import Any
 
 import tomli_w
 
+from tmplstudio import safe_toml
 from tmplstudio.errors import InputError
 from tmplstudio.fileio import atomic_write_text
 from tmplstudio.pack.ledger import locked, utc_now
@@ -92,7 +93,7 @@ class Submissions:
         except OSError as exc:
             raise InputError(f"cannot read the submissions record: {exc.strerror or exc}", found.path) from None
         try:
-            data = tomllib.loads(raw.decode("utf-8-sig"))
+            data = safe_toml.loads(raw.decode("utf-8-sig"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise InputError(f"the submissions record is not valid TOML: {exc}", found.path) from None
         if data.get("schema", SCHEMA) != SCHEMA:

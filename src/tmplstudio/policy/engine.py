@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable
 
-from tmplstudio.policy.conditions import escalated, pack_applies, when_matches
+from tmplstudio.policy.conditions import escalated, when_matches
 from tmplstudio.policy.context import EvalContext
+from tmplstudio.policy.gate import COVERAGE_RULE, NO_GATE, Applied, Gate, real_reason, select_packs
 from tmplstudio.policy.kinds import KINDS, Hit
 from tmplstudio.policy.merge import merge_overlapping
 from tmplstudio.policy.model import Finding, Pack, Rule, Severity, TextFix
@@ -19,7 +21,7 @@ from tmplstudio.policy.ruleset import build_ruleset, ruleset_key
 from tmplstudio.policy.units import Unit, junction_units, make_unit
 from tmplstudio.render import sourcemap
 from tmplstudio.render.paths import enumerate_paths
-from tmplstudio.render.sandbox import describe_error
+from tmplstudio.reuse import REUSE
 from tmplstudio.template.meta import did_you_mean
 from tmplstudio.template.source import Template, parse_template
 from tmplstudio.text.sms import SmsStats, sms_stats
@@ -34,6 +36,8 @@ ENGINE_RULES = {
     "undefined-variable": "A sample lacks a value the template needs.",
     "render-error": "The template failed to render.",
     "sandbox": "The template tried something the sandbox does not allow.",
+    "render-limit": "The template crashed or exhausted its render worker process.",
+    COVERAGE_RULE: "No policy pack covers the template's locale or jurisdiction.",
     "suppression": "A suppression comment is incomplete.",
     "policy-timeout": "A policy pattern took too long and was stopped.",
     "too-many-paths": "Too many paths through the template to check each one.",
@@ -63,6 +67,15 @@ class Rendering:
     subject: str | None = None
 
 
+@dataclass(frozen=True)
+class FileSuppression:
+    """An ``allow-file`` comment and what it silenced (rule id -> findings), for the report."""
+
+    line: int
+    reason: str
+    silenced: tuple[tuple[str, int], ...]
+
+
 @dataclass
 class Evaluation:
     template: Template
@@ -71,6 +84,8 @@ class Evaluation:
     variables: list[str]
     missing: dict[str, list[str]]
     packs: list[Pack]
+    narrowings: list[Applied] = field(default_factory=list)   # the config's exceptions that cover this template
+    file_suppressions: list[FileSuppression] = field(default_factory=list)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity and not f.suppressed)
@@ -142,92 +157,71 @@ def _node_span(ctx: EvalContext, file: int, node) -> tuple[int, int]:
     return sc.offset(start), sc.offset(max(end, start))
 
 
-def _render_samples(template: Template, scan: sourcemap.Scan) -> tuple[dict[str, Rendering], list[Unit], list[tuple[str, str, str]]]:
+def _render_samples(template: Template, scan: sourcemap.Scan, loader=None) -> tuple[dict[str, Rendering], list[Unit], list[tuple[str, str, str]]]:
+    """Each sample's rendering, made in a render worker process (render/pool.py): a template
+    that crashes or exhausts it costs that worker and becomes a finding."""
+    from tmplstudio.render import pool
+
     renders: dict[str, Rendering] = {}
     units: list[Unit] = []
     errors: list[tuple[str, str, str]] = []  # (sample, rule id, message)
-    compiled = None
-    if scan.tree is not None and template.meta.samples:
-        try:
-            compiled = sourcemap.compile_traced(scan)
-        except Exception as exc:  # noqa: BLE001 - any compile failure is a finding, not a crash
-            rule_id, msg = describe_error(exc)
-            for name in template.meta.samples:
-                renders[name] = Rendering(name, None, msg)
-                errors.append((name, rule_id, msg))
-            return renders, units, errors
-    for name, values in template.meta.samples.items():
-        if compiled is None:
-            renders[name] = Rendering(name, None, "the template has a syntax error" if scan.tree is None else None)
-            continue
-        try:
-            text, origins = sourcemap.render_traced(scan, compiled, values)
-        except Exception as exc:  # noqa: BLE001 - sandboxed template code may raise anything
-            rule_id, msg = describe_error(exc)
+    samples = template.meta.samples
+    if not samples:
+        return renders, units, errors
+    if scan.tree is None:
+        for name in samples:
+            renders[name] = Rendering(name, None, "the template has a syntax error")
+        return renders, units, errors
+    label = Path(template.path).name or template.path
+    results = pool.render_samples(scan, samples, template.meta.subject, loader, template.path, label)
+    counting = "cn" if template.meta.language == "zh" else "gsm"
+    for name in samples:
+        result = results[name]
+        if result.error is not None:
+            rule_id, msg = result.error
             renders[name] = Rendering(name, None, msg)
             errors.append((name, rule_id, msg))
             continue
-        counting = "cn" if template.meta.language == "zh" else "gsm"
-        rendering = Rendering(name, text, None, sms_stats(text, counting))
-        if template.meta.subject:
-            try:
-                rendering.subject = sourcemap.render_plain(template.meta.subject, values)
-            except Exception as exc:  # noqa: BLE001
-                rule_id, msg = describe_error(exc)
-                errors.append((name, rule_id, f"subject: {msg}"))
+        rendering = Rendering(name, result.text, None, sms_stats(result.text, counting))
+        if result.subject_error is not None:
+            rule_id, msg = result.subject_error
+            errors.append((name, rule_id, f"subject: {msg}"))
+        rendering.subject = result.subject
         renders[name] = rendering
-        units.append(make_unit(name, name, text, origins=origins, vars=scan.vars))
+        units.append(make_unit(name, name, result.text, origins=result.origins, vars=scan.vars))
     return renders, units, errors
 
 
-class _Blank(str):
-    """An empty value that also behaves as an empty number, list or mapping, so that templates
-    which compare, count, index or format a variable ({% if days > 30 %}, {{ name[0] }},
-    {{ x * 1.1 }}, {{ "{:,}".format(x) }}) still render: an author must not be able to switch
-    this check off by using a variable in arithmetic. A loop over it runs once, with an empty
-    item, so the loop's own text is checked too."""
-
-    def __lt__(self, other):
-        return False
-
-    __gt__ = __le__ = __ge__ = __lt__
-
-    def _blank(self, *args, **kwargs):
-        return _Blank()
-
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _blank
-    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __pow__ = __rpow__ = __neg__ = __pos__ = _blank
-    __abs__ = __round__ = __getitem__ = __call__ = _blank
-
-    def __getattr__(self, name: str):
-        if name.startswith("_"):  # Jinja and markupsafe probe dunders (__html__): not ours
-            raise AttributeError(name)
-        return _Blank()
-
-    def __format__(self, spec: str) -> str:
-        return ""
-
-    def __iter__(self):
-        return iter((_Blank(),))
-
-    def __int__(self) -> int:
-        return 0
-
-    def __float__(self) -> float:
-        return 0.0
+_EMPTY_FAILED = REUSE.memo("render.empty_failures", 64)
 
 
-def _render_empty(scan: sourcemap.Scan, variables: list[str]) -> Unit | None:
-    """The rendering with every context variable empty (see EMPTY_VALUES); None when the
+def _render_empty(template: Template, scan: sourcemap.Scan, variables: list[str], loader) -> tuple[Unit | None, str | None]:
+    """The rendering with every context variable empty (see EMPTY_VALUES, render/blank.py) and
+    the subject rendered that way, in a render worker like every sample; (None, None) where the
     template cannot render that way even so: samples cover it."""
+    from tmplstudio.render import pool
+    from tmplstudio.render.blank import mark
+
     if scan.tree is None:
-        return None
-    try:
-        compiled = sourcemap.compile_traced(scan)
-        text, origins = sourcemap.render_traced(scan, compiled, {v: _Blank() for v in variables})
-    except Exception:  # noqa: BLE001 - not a sample: its failures are nobody's finding
-        return None
-    return make_unit(EMPTY_VALUES, EMPTY_VALUES, text, origins=origins, vars=scan.vars)
+        return None, None
+    subject = template.meta.subject
+    names = list(variables)
+    if subject:
+        names += _used_variables(sourcemap.scan(subject, 0))
+    label = Path(template.path).name or template.path
+    values = mark(list(dict.fromkeys(names)))
+    # Where literal text cannot reach an expression (the condition for replays), a failure
+    # depends only on the tags and the values: remembered, so typing does not ask a worker again.
+    deterministic = scan.skeleton is not None and not subject and sourcemap.replayable(scan)
+    failed_key = (scan.skeleton, repr(values))
+    if deterministic and _EMPTY_FAILED.get(failed_key):
+        return None, None
+    result = pool.render_samples(scan, {EMPTY_VALUES: values}, subject, loader, template.path, label)[EMPTY_VALUES]
+    if result.error is not None:  # not a sample: its failures are nobody's finding
+        if deterministic and result.error[0] not in ("render-limit", "sandbox"):  # budgets depend on the samples
+            _EMPTY_FAILED.put(failed_key, True)
+        return None, None
+    return make_unit(EMPTY_VALUES, EMPTY_VALUES, result.text, origins=result.origins, vars=scan.vars), result.subject
 
 
 def _beyond_the_samples(hits: list[Hit]) -> list[Hit]:
@@ -279,7 +273,7 @@ def _subject_unit(template: Template) -> list[Unit]:
     return [make_unit("subject", None, view.text, source_starts=view.starts, source_ends=view.ends)]
 
 
-def _subject_renderings(template: Template, renders: dict[str, Rendering], variables: list[str]) -> list[Unit]:
+def _subject_renderings(template: Template, renders: dict[str, Rendering], empty_subject: str | None) -> list[Unit]:
     """The subject as each sample renders it, and with every variable empty, when it has tags:
     what the recipient reads in the inbox. Each character points at the whole subject (its
     rendering keeps no map back to the front matter)."""
@@ -290,18 +284,16 @@ def _subject_renderings(template: Template, renders: dict[str, Rendering], varia
     base = template.source.find(subject, key[0])
     span = (base, base + len(subject)) if base >= 0 else key
     texts = [(name, r.subject) for name, r in renders.items() if r.subject]
-    names = list(dict.fromkeys(variables + _used_variables(sourcemap.scan(subject, 0))))
-    try:
-        texts.append((EMPTY_VALUES, sourcemap.render_plain(subject, {v: _Blank() for v in names})))
-    except Exception:  # noqa: BLE001 - not a sample: its failures are nobody's finding
-        pass
+    if empty_subject:
+        texts.append((EMPTY_VALUES, empty_subject))
     return [make_unit(f"subject ({name})", name, text, source_starts=(span[0],) * len(text),
                       source_ends=(span[1],) * len(text)) for name, text in texts if text]
 
 
-def _suppressions(template: Template, scan: sourcemap.Scan, known: set[str]) -> tuple[dict[str, str], dict[tuple[int, str], str], list[Finding]]:
-    """File-wide and per-line suppressions from `{# tmplstudio: allow RULE -- reason #}` comments."""
-    file_wide: dict[str, str] = {}
+def _suppressions(template: Template, scan: sourcemap.Scan, known: set[str]) -> tuple[dict[str, tuple[str, int]], dict[tuple[int, str], str], list[Finding]]:
+    """File-wide (rule -> (reason, line)) and per-line suppressions from
+    `{# tmplstudio: allow RULE -- reason #}` comments."""
+    file_wide: dict[str, tuple[str, int]] = {}
     per_line: dict[tuple[int, str], str] = {}
     problems: list[Finding] = []
     for comment in scan.comments:
@@ -313,10 +305,11 @@ def _suppressions(template: Template, scan: sourcemap.Scan, known: set[str]) -> 
                                          comment.start, comment.end))
             continue
         scope, ids, reason = m.group(1), [i.strip() for i in m.group(2).replace(",", " ").split()], (m.group(3) or "").strip()
-        if not reason:
+        if not real_reason(reason):
+            said = f" ('{reason}' is not one)" if reason else ""
             problems.append(_finding(template, "suppression", ENGINE_PACK, Severity.ERROR,
-                                     "a suppression needs a reason after '--' (it is kept for the audit trail); nothing was suppressed",
-                                     comment.start, comment.end))
+                                     "a suppression needs a reason after '--', in words (it is kept for the audit trail)"
+                                     f"{said}; nothing was suppressed", comment.start, comment.end))
             continue
         for rule_id in ids:
             if rule_id not in known:
@@ -325,7 +318,7 @@ def _suppressions(template: Template, scan: sourcemap.Scan, known: set[str]) -> 
                                          comment.start, comment.end))
                 continue
             if scope == "allow-file":
-                file_wide[rule_id] = reason
+                file_wide[rule_id] = (reason, template.position(comment.start)[0])
             else:
                 line, _ = template.position(comment.end)
                 start_line, _ = template.position(comment.start)
@@ -340,16 +333,17 @@ def _suppressions(template: Template, scan: sourcemap.Scan, known: set[str]) -> 
 
 def evaluate(source: str, path: str, packs: Iterable[Pack], overrides: dict[str, str] | None = None,
              default_locale: str | None = None, ruleset_cache: dict | None = None,
-             loader=None) -> Evaluation:
+             loader=None, gate: Gate | None = None) -> Evaluation:
     """Check ``source``. ``loader(name, including_path) -> (path, text) | None`` finds partials
-    for include/import/extends, at render time and for path analysis."""
+    for include/import/extends, at render time and for path analysis. ``gate`` (the project
+    config's mandatory packs and narrowings, policy/gate.py) decides which packs apply."""
     from tmplstudio.render.sandbox import partial_loader
 
     with partial_loader(loader, path):
-        return _evaluate(source, path, packs, overrides or {}, default_locale, ruleset_cache, loader)
+        return _evaluate(source, path, packs, overrides or {}, default_locale, ruleset_cache, loader, gate or NO_GATE)
 
 
-def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loader) -> Evaluation:
+def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loader, gate) -> Evaluation:
     template = parse_template(source, path, default_locale)
     meta = template.meta
     findings: list[Finding] = []
@@ -357,18 +351,16 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
         findings.append(_finding(template, p.rule, ENGINE_PACK, Severity(p.severity), p.message, p.start, p.end))
 
     all_packs = list(packs)
-    if meta.policies is not None:
-        by_id = {p.id: p for p in all_packs}
-        active_packs = []
-        for pid in meta.policies:
-            if pid in by_id:
-                active_packs.append(by_id[pid])
-            else:
-                s, e = template.key_positions.get("policies", (0, 0))
-                findings.append(_finding(template, "front-matter", ENGINE_PACK, Severity.ERROR,
-                                         f"unknown policy pack '{pid}'{did_you_mean(pid, list(by_id))}", s, e))
-    else:
-        active_packs = [p for p in all_packs if pack_applies(p, meta)]
+    rel = gate.relative(path)
+    selection = select_packs(meta, all_packs, gate, rel)
+    active_packs = selection.packs
+    for pid in selection.unknown:
+        s, e = template.key_positions.get("policies", (0, 0))
+        findings.append(_finding(template, "front-matter", ENGINE_PACK, Severity.ERROR,
+                                 f"unknown policy pack '{pid}'{did_you_mean(pid, [p.id for p in all_packs])}", s, e))
+    for key, message in selection.coverage:
+        s, e = template.key_positions.get(key, (0, 0))
+        findings.append(_finding(template, COVERAGE_RULE, ENGINE_PACK, Severity.ERROR, message, s, e))
 
     # One automaton for every loaded pack, built once per project: a template's active rules
     # are a subset of it, so templates with different packs or conditions share it.
@@ -392,7 +384,7 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
     else:
         view = sourcemap.literal_view(scan)
     source_unit = make_unit("source", None, view.text, source_starts=view.starts, source_ends=view.ends)
-    renders, sample_units, render_errors = _render_samples(template, scan)
+    renders, sample_units, render_errors = _render_samples(template, scan, loader)
     variables = _used_variables(scan)
     missing = {v: [s for s, vals in meta.samples.items() if v not in vals] for v in variables}
     missing = {v: s for v, s in missing.items() if s}
@@ -429,10 +421,12 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
 
     # Partials read the context too: their variables are empty in this rendering as well.
     in_partials = [v for part in (ctx.pathset.partials if ctx.pathset else ()) for v in _used_variables(part.scan)]
-    empty = _render_empty(scan, list(dict.fromkeys(variables + in_partials)))
+    # Not when a sample already met a limit: the template is a finding, and its budget is spent.
+    limited = any(rule_id in ("sandbox", "render-limit") for _s, rule_id, _m in render_errors)
+    empty, empty_subject = (None, None) if limited else _render_empty(template, scan, list(dict.fromkeys(variables + in_partials)), loader)
     if empty is not None:
         ctx.assembled_units.append(empty)
-    ctx.assembled_units += _subject_renderings(template, renders, list(dict.fromkeys(variables + in_partials)))
+    ctx.assembled_units += _subject_renderings(template, renders, empty_subject)
 
     hits: list[Hit] = []
     for i, rule in active:
@@ -478,11 +472,22 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
     known = {r.id for p in all_packs for r in p.rules} | set(ENGINE_RULES)
     file_wide, per_line, problems = _suppressions(template, scan, known)
     findings.extend(problems)
+    applied = [Applied(n, None if n.origin == "rules" else 0) for n in gate.narrowings if n.covers(rel)]
+    narrowed_by: dict[int, Applied] = {}
     for f in findings:
-        reason = file_wide.get(f.rule) or (None if f.file else per_line.get((f.line, f.rule)))
-        if reason:
-            f.suppressed = True
-            f.suppression_reason = reason
+        if f.rule in file_wide:
+            f.suppressed, f.suppression_reason, f.suppression_scope = True, file_wide[f.rule][0], "file"
+        elif not f.file and (f.line, f.rule) in per_line:
+            f.suppressed, f.suppression_reason, f.suppression_scope = True, per_line[(f.line, f.rule)], "line"
+        else:
+            for a in applied:
+                if a.silenced is not None and a.narrowing.matches(f.pack, f.rule):
+                    narrowed_by[id(f)] = a
+                    if a.narrowing.severity == "off":
+                        f.suppressed, f.suppression_reason, f.suppression_scope = True, a.narrowing.reason, "config"
+                    elif Severity(a.narrowing.severity).rank < f.severity.rank:
+                        f.severity = Severity(a.narrowing.severity)
+                    break
         override = overrides.get(f"{f.pack}/{f.rule}", overrides.get(f.rule))
         if override in ("error", "warning", "info"):
             f.severity = Severity(override)
@@ -490,7 +495,17 @@ def _evaluate(source, path, packs, overrides, default_locale, ruleset_cache, loa
     findings = [f for f in findings if overrides.get(f.rule) != "off" and overrides.get(f"{f.pack}/{f.rule}") != "off"]
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
-    return Evaluation(template, findings, renders, variables, missing, active_packs)
+    silenced_by_file: dict[str, int] = {}
+    for f in findings:
+        if f.suppression_scope == "file":
+            silenced_by_file[f.rule] = silenced_by_file.get(f.rule, 0) + 1
+        if id(f) in narrowed_by:
+            narrowed_by[id(f)].silenced += 1
+    by_comment: dict[tuple[int, str], list[tuple[str, int]]] = {}
+    for rule_id, (reason, line) in file_wide.items():
+        by_comment.setdefault((line, reason), []).append((rule_id, silenced_by_file.get(rule_id, 0)))
+    file_suppressions = [FileSuppression(line, reason, tuple(rules)) for (line, reason), rules in sorted(by_comment.items())]
+    return Evaluation(template, findings, renders, variables, missing, active_packs, applied, file_suppressions)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -23,6 +23,8 @@ warning invisible       a phrase with zero-width or format characters (removed b
                         so they change nothing, and nobody reviewing the pack can see them)
 warning literal-star    a `*` inside a phrase that normalisation folds away (上*门 matches only
                         上门: only a trailing `*` is a wildcard; `f**k` stays literal and is fine)
+warning shared-id       a rule id another linted pack also uses (not two bundled packs, which share ids
+                        on purpose): a suppression or `[rules]` entry naming the bare id affects both
 warning no-examples     a rule without `hit` or without `ok` examples
 warning no-source       a rule without `source`
 warning incomplete-source  a source without the article it rests on or the date it was verified
@@ -49,6 +51,7 @@ class PackLint:
     path: str
     pack_id: str | None = None
     problems: list[Problem] = field(default_factory=list)
+    rules: tuple[tuple[str, int | None], ...] = ()   # (rule id, line), for ids shared between packs
 
     @property
     def errors(self) -> int:
@@ -71,6 +74,7 @@ def lint_file(path: Path) -> PackLint:
     pack, lines = parsed.pack, parsed.lines
     if pack is None or lines is None:
         return result
+    result.rules = tuple((r.id, r.line) for r in pack.rules)
 
     def problem(where: tuple[int | None, int | None], level: str, code: str, message: str) -> None:
         result.problems.append(Problem(str(path), where[0], level, code, message, where[1]))
@@ -203,4 +207,28 @@ def lint_paths(paths: list[Path]) -> list[PackLint]:
             res.problems.insert(0, Problem(res.path, line, ERROR, "duplicate-pack", f"pack id '{res.pack_id}' is also used by {first[res.pack_id]}", col))
         else:
             first[res.pack_id] = res.path
+    _shared_ids(results)
     return results
+
+
+def _shared_ids(results: list[PackLint]) -> None:
+    """The same rule id in two packs: reported, as a bare id in a suppression or the config
+    then reaches both (bundled packs share ids on purpose: one rule, enforced per provider)."""
+    from tmplstudio.project import bundled_pack_dir
+
+    bundled = bundled_pack_dir().resolve()
+    owners: dict[str, tuple[str, str, bool]] = {}   # rule id -> (pack id, path, bundled) that uses it first
+    for res in results:
+        if res.pack_id is None:
+            continue
+        is_bundled = Path(res.path).resolve().is_relative_to(bundled)
+        for rule_id, line in res.rules:
+            other = owners.get(rule_id)
+            if other is None:
+                owners[rule_id] = (res.pack_id, res.path, is_bundled)
+                continue
+            if other[0] == res.pack_id or (is_bundled and other[2]):
+                continue
+            res.problems.append(Problem(res.path, line, WARNING, "shared-id",
+                                        f"rule '{rule_id}' is also a rule of pack '{other[0]}' ({other[1]}): a suppression "
+                                        f"or [rules] entry naming '{rule_id}' affects both; name one as '{res.pack_id}/{rule_id}'"))

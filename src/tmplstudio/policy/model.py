@@ -132,6 +132,7 @@ class Finding:
     sample: str | None = None
     suppressed: bool = False
     suppression_reason: str | None = None
+    suppression_scope: str | None = None  # "line", "file" (allow-file) or "config" (a narrowing in tmplstudio.toml)
     suggestion: str | None = None
     fix: TextFix | None = None
     explanation: str = ""

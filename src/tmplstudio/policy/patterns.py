@@ -451,17 +451,44 @@ class _NoTimeout:
         return self.inner.match(text)
 
 
+MAX_REPEAT = 10_000  # counts of nested {m,n} multiplied: (?:a{65535}){65535} matched for 16 s in 5.6 GB
+
+
 def pattern_problem(pattern: str) -> str | None:
     """Why a policy regex is unusable, or None. Shared with `policy lint`."""
     if _runaway_prone(pattern):
         return "nested unbounded quantifiers (like (a+)+) can run for hours on a short text; rewrite without the outer repetition"
+    repeat = _repeat_product(pattern)
+    if repeat > MAX_REPEAT:
+        return (f"repetition counts ({{m,n}}, nested ones multiplied) reach {repeat:,}; above {MAX_REPEAT:,} matching "
+                "can take minutes and gigabytes")
     try:
         _stdlib_compile(pattern)  # the stdlib compiles large classes ~50x faster; most patterns are plain
-    except re.error:
+    except (re.error, OverflowError):
         try:
             regex.compile(pattern, regex.V0)
-        except regex.error as exc:
+        except (regex.error, OverflowError) as exc:
             return f"invalid regular expression: {exc}"
     return None
+
+
+def _repeat_product(pattern: str) -> int:
+    """The largest product of ``{m,n}`` counts along one nesting of groups (``*``/``+`` count 1)."""
+    frames = [1]   # per open group: the largest product inside it so far
+    last = 1       # product of the atom a quantifier would apply to
+    for tok in _lex(pattern):
+        if tok.kind == "open" and not tok.text.endswith(")"):
+            frames.append(1)
+            last = 1
+        elif tok.kind == "close" and len(frames) > 1:
+            last = frames.pop()
+            frames[-1] = max(frames[-1], last)
+        elif tok.kind == "quant" and tok.text.startswith("{"):
+            counts = [int(c) for c in re.findall(r"\d+", tok.text)] or [1]
+            last *= max(counts)
+            frames[-1] = max(frames[-1], last)
+        elif tok.kind != "quant":
+            last = 1
+    return max(frames)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tmplstudio import safe_toml
 from tmplstudio.errors import InputError
 from tmplstudio.policy.frames import Frame
 from tmplstudio.policy.kinds import KINDS, Params
@@ -173,7 +174,7 @@ def parse_file(path: Path, bundled: bool = False) -> Parsed:
 
 def parse_text(text: str, path: Path, bundled: bool = False) -> Parsed:
     try:
-        data = tomllib.loads(text)
+        data = safe_toml.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = _TOML_POS.search(str(exc))
         line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)

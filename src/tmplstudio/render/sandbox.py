@@ -1,23 +1,28 @@
-"""Rendering untrusted templates: Jinja's SandboxedEnvironment, bounded in time and memory.
+"""Rendering untrusted templates: Jinja's SandboxedEnvironment, bounded by counted work.
 
 Templates come from many hands, so rendering must never execute anything, never hang and
-never exhaust memory. Layers, from the outside in:
+never exhaust memory, and the same template must give the same findings on any machine. Layers,
+from the outside in:
 
+* the render runs in a worker process (``render/pool.py``, ``render/worker.py``) with OS limits
+  (address space, CPU time, a wall-clock kill as the last resort): a crash or a loop inside C
+  code costs that worker, never the CLI or the studio;
 * ``SandboxedEnvironment`` blocks attribute walks to ``__class__``/``__globals__`` and friends;
   built-in lists, dicts and sets are immutable (``l.extend(l)`` would double a list per call);
-  ``lipsum`` is removed;
+  ``lipsum`` is removed; sample dates cannot read the clock (``.now()``, ``.today()``);
 * ``StrictUndefined`` turns a missing sample value into an error we report, not an empty string;
-* **time**: one render gets ``RENDER_SECONDS`` and one evaluation (all its samples and its
-  subject) ``EVALUATION_RENDER_SECONDS``. Every ``for`` loop, filter, call and intercepted
-  operator checks the deadline, and a watchdog thread interrupts Python code that runs past it
-  anyway (a recursive ``loop()``, a filter iterating internally) with an asynchronous
-  exception;
+* **steps**, not seconds: every loop iteration, filter, call, operator, comparison and printed
+  value costs steps (a filter or comparison as many as the items it walks), ``MAX_STEPS`` per
+  rendering and ``MAX_EVALUATION_STEPS`` for all renderings of one evaluation. Counting work
+  instead of timing it makes the limit fall at the same place on a fast laptop and a loaded
+  CI runner;
 * **size**: no operation may build a string longer than ``MAX_OUTPUT_CHARS`` or a sequence
   longer than ``MAX_SEQUENCE``, and the cost is estimated *before* the C code that would
   allocate it runs: ``*``/``**``/``%``/``+``/``~``, ``str.format`` widths (``'{:>999999999}'``),
   ``%``-format widths and precisions, ``ljust``/``center``/``zfill``/``expandtabs``,
-  ``replace``, ``join``, ``translate``, the ``join``/``indent``/``wordwrap``/``sum`` filters,
-  and the text of nested containers (``[l] * 1000`` prints a list a thousand times);
+  ``replace``, ``join``, ``translate``, ``int.to_bytes``, the ``join``/``indent``/``wordwrap``/
+  ``sum``/``tojson`` filters, and the text of nested containers (``[l] * 1000`` prints a list a
+  thousand times);
 * **memory**: every guarded operation charges the size of what it builds to a per-render
   budget of ``MAX_WORK_CHARS``, so many medium allocations (``range(99999)|map('center', 9999)``)
   stop as surely as one huge one; output is consumed chunk by chunk with a size cap.
@@ -27,14 +32,12 @@ Everything the sandbox refuses raises ``RenderLimitError`` (a ``sandbox`` findin
 
 from __future__ import annotations
 
-import ctypes
-import heapq
-import itertools
+import datetime as _dt
 import operator
+import os
 import re
 import string
 import threading
-import time
 from collections import deque
 from collections.abc import ItemsView, KeysView, Mapping, ValuesView
 from contextlib import contextmanager
@@ -43,134 +46,102 @@ from typing import Any, Iterable, Iterator
 from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound, nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError, UndefinedError
-from jinja2.runtime import Undefined
+from jinja2.runtime import LoopContext, Undefined
 from jinja2.sandbox import SandboxedEnvironment, modifies_known_mutable
 from jinja2.utils import Namespace
 
-RENDER_SECONDS = 0.25
-EVALUATION_RENDER_SECONDS = 0.6    # all renders of one evaluation together (many samples)
+# A message template takes a few hundred steps; a step costs 1-15 us, so these stop a rendering
+# within ~0.3 s and an evaluation within ~1 s on this project's CI machine, and at the same place
+# on any machine.
+MAX_STEPS = 25_000                 # steps of work in one rendering
+MAX_EVALUATION_STEPS = 100_000     # all renderings of one evaluation together (many samples)
 MAX_OUTPUT_CHARS = 100_000         # one rendering, and any string built on the way
 MAX_EVALUATION_OUTPUT_CHARS = 400_000  # all renderings of one evaluation together
 MAX_SEQUENCE = 100_000             # loop iterations, list lengths
 MAX_WORK_CHARS = 5_000_000         # characters built by guarded operations in one render
 MAX_WIDTH = 10_000                 # widths, paddings, precisions
 MAX_INT_BITS = 100_000             # integers from * and **
-WATCHDOG_GRACE = 0.05              # the watchdog interrupts this long after the deadline
+MAX_PARTIAL_LOADS = 200            # partials loaded by one rendering (include in a loop counts each time)
+# Sample dates and times come from TOML; these would read the clock (or the machine's time
+# zone, which the worker pins to UTC), so the same approved inputs could render differently.
+CLOCK_ATTRIBUTES = frozenset({"now", "today", "utcnow"})
 _WIDE_FORMAT = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(?:\d{5,}|\*)|%(?:\([^)]*\))?[-+ #0]*\d*\.(?:\d{5,}|\*)")
 _PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[-+ #0]*\d*(?:\.\d*)?[hlL]?[diouxXeEfFgGcrsa]")
 _BIG_NUMBER = re.compile(r"\d{5,}")
+# `TMPLSTUDIO_RENDER_BUDGETS=off` switches the step and size checks off, so the tests (and anyone
+# investigating) can see the worker's OS limits catch what the checks would have refused.
+BUDGETS_ENV = "TMPLSTUDIO_RENDER_BUDGETS"
 
 
 class RenderLimitError(Exception):
-    """A template tried to run too long or produce too much; reported as a `sandbox` finding."""
-
-
-class RenderTimeout(RenderLimitError):
-    """Raised asynchronously by the watchdog in a render that ran past its deadline."""
-
-    def __init__(self, message: str | None = None):
-        super().__init__(message or f"rendering took longer than {RENDER_SECONDS:.2f} s and was stopped")
+    """A template tried to do too much work or produce too much; reported as a `sandbox` finding."""
 
 
 _state = threading.local()
+
+
+def budgets_on() -> bool:
+    return os.environ.get(BUDGETS_ENV, "on").strip().lower() not in ("off", "0", "false", "no")
+
+
+class Budget:
+    """What all renderings of one evaluation may still spend (steps, output characters)."""
+
+    __slots__ = ("steps", "output")
+
+    def __init__(self, steps: int = MAX_EVALUATION_STEPS, output: int = MAX_EVALUATION_OUTPUT_CHARS):
+        self.steps = steps
+        self.output = output
+
+
+class _Render:
+    """Counters of the rendering running on this thread."""
+
+    __slots__ = ("steps", "step_limit", "evaluation_limited", "work", "loads", "checks")
+
+    def __init__(self, step_limit: int, evaluation_limited: bool, checks: bool):
+        self.steps = 0
+        self.step_limit = step_limit
+        self.evaluation_limited = evaluation_limited  # the evaluation's budget, not MAX_STEPS, is the limit
+        self.work = 0
+        self.loads = 0
+        self.checks = checks
 
 
 def _refuse(message: str) -> RenderLimitError:
     return RenderLimitError(message)
 
 
-def _check_deadline() -> None:
-    deadline = getattr(_state, "deadline", None)
-    if deadline is not None and time.perf_counter() > deadline:
-        raise RenderLimitError(f"rendering took longer than {RENDER_SECONDS:.2f} s and was stopped")
+def _checking() -> bool:
+    """Are the size checks on? Also outside a rendering: compiling folds filters of constants
+    (``{{ [1]|tojson(indent=50000000) }}`` would run at compile time)."""
+    r = getattr(_state, "render", None)
+    return r.checks if r is not None else budgets_on()
+
+
+def _step(n: int = 1) -> None:
+    """Count ``n`` steps of work against the rendering's budget."""
+    r = getattr(_state, "render", None)
+    if r is None or not r.checks:
+        return  # not rendering (a filter called by the engine itself), or the checks are off
+    r.steps += n
+    if r.steps > r.step_limit:
+        if r.evaluation_limited:
+            raise RenderLimitError(f"this template's renderings together did more than {MAX_EVALUATION_STEPS:,} steps of "
+                                   "work (loop iterations, calls, filters, comparisons) and were stopped")
+        raise RenderLimitError(f"the template did more than {MAX_STEPS:,} steps of work (loop iterations, calls, "
+                               "filters, comparisons) and was stopped")
 
 
 def _charge(chars: int) -> None:
     """Count characters (or items) built by a guarded operation against the render's budget."""
-    if getattr(_state, "deadline", None) is None:
-        return  # not rendering (a filter called by the engine itself)
-    _state.work = work = getattr(_state, "work", 0) + max(int(chars), 0)
-    if work > MAX_WORK_CHARS:
+    r = getattr(_state, "render", None)
+    if r is None or not r.checks:
+        return
+    r.work += max(int(chars), 0)
+    if r.work > MAX_WORK_CHARS:
         raise RenderLimitError(f"the template built more than {MAX_WORK_CHARS:,} characters of intermediate text and was stopped")
-    _check_deadline()
-
-
-# ------------------------------------------------------------------ the watchdog
-
-class _Watchdog:
-    """Interrupts renders that run past their deadline, from another thread.
-
-    Deadline checks in guards cover loops and operators; Python code that loops without
-    touching them (a recursive ``loop()``, a generator inside a filter) is stopped by raising
-    ``RenderTimeout`` in the rendering thread with ``PyThreadState_SetAsyncExc``. C code that
-    could run long is never reached: the size checks refuse it before it starts.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.wake = threading.Condition(self.lock)
-        self.heap: list[tuple[float, int, "_Arm"]] = []
-        self.counter = itertools.count()
-        self.thread: threading.Thread | None = None
-
-    def arm(self, deadline: float) -> "_Arm":
-        token = _Arm(threading.get_ident(), deadline)
-        with self.lock:
-            heapq.heappush(self.heap, (deadline + WATCHDOG_GRACE, next(self.counter), token))
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._run, name="tmplstudio-render-watchdog", daemon=True)
-                self.thread.start()
-            self.wake.notify()
-        return token
-
-    def disarm(self, token: "_Arm") -> bool:
-        """Stop watching; True if the watchdog fired (an exception may still be pending)."""
-        with self.lock:
-            token.active = False
-            return token.fired
-
-    def _run(self) -> None:
-        with self.lock:
-            while True:
-                while self.heap and not self.heap[0][2].active:
-                    heapq.heappop(self.heap)
-                if not self.heap:
-                    self.wake.wait(30)
-                    if not self.heap:
-                        self.thread = None
-                        return
-                    continue
-                when, _n, token = self.heap[0]
-                delay = when - time.perf_counter()
-                if delay > 0:
-                    self.wake.wait(delay)
-                    continue
-                heapq.heappop(self.heap)
-                if token.active:
-                    token.fired = True
-                    _async_raise(token.thread_id, RenderTimeout)
-                    # Re-fire later if the render swallowed the exception and kept going.
-                    heapq.heappush(self.heap, (time.perf_counter() + 0.1, next(self.counter), token))
-
-
-class _Arm:
-    __slots__ = ("thread_id", "deadline", "active", "fired")
-
-    def __init__(self, thread_id: int, deadline: float):
-        self.thread_id = thread_id
-        self.deadline = deadline
-        self.active = True
-        self.fired = False
-
-    def __lt__(self, other: "_Arm") -> bool:  # heap ties never compare tokens, but be safe
-        return id(self) < id(other)
-
-
-def _async_raise(thread_id: int, exc_type: type[BaseException] | None) -> None:
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc_type) if exc_type else None)
-
-
-_WATCHDOG = _Watchdog()
+    _step()
 
 
 # ------------------------------------------------------------------ size estimates
@@ -180,6 +151,14 @@ def _size(value: Any) -> int:
         return len(value)
     except TypeError:
         return 1
+
+
+def _cells(value: Any) -> int:
+    """Items of a sequence counting those of nested containers (``[[l] * 99999]`` is 100,000):
+    what comparing, hashing or printing its repetition walks, in C."""
+    if isinstance(value, (str, bytes)):
+        return len(value)
+    return max(_shape(value)[0], 1)
 
 
 def text_size(value: Any, limit: int = MAX_OUTPUT_CHARS) -> int:
@@ -223,17 +202,21 @@ def text_size(value: Any, limit: int = MAX_OUTPUT_CHARS) -> int:
         else:
             total += 80  # objects print as a short repr (ranges, generators, cyclers...)
         if total > limit or steps > limit:
+            _step(steps)
             return limit + 1
+    _step(steps)
     return total
 
 
 def _check_text(value: Any, what: str, limit: int = MAX_OUTPUT_CHARS) -> None:
-    if not isinstance(value, str) and text_size(value, limit) > limit:
+    if _checking() and not isinstance(value, str) and text_size(value, limit) > limit:
         raise _refuse(f"{what} would print more than {limit:,} characters")
 
 
 def _check_result(value: Any, what: str) -> Any:
     """Size of something a guarded operation built: refuse it if too big, else charge it."""
+    if not _checking():
+        return value
     if isinstance(value, str):
         if len(value) > MAX_OUTPUT_CHARS:
             raise _refuse(f"{what} built a text of {len(value):,} characters; the limit is {MAX_OUTPUT_CHARS:,}")
@@ -246,6 +229,8 @@ def _check_result(value: Any, what: str) -> Any:
 
 
 def _check_width(what: str, *values: Any) -> None:
+    if not _checking():
+        return
     for v in values:
         if isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_WIDTH:
             raise _refuse(f"{what} asked for a width of {v:,}; the limit is {MAX_WIDTH:,}")
@@ -255,15 +240,16 @@ def _materialise(value: Iterable[Any], what: str) -> list[Any]:
     out: list[Any] = []
     for item in value:
         out.append(item)
-        if len(out) > MAX_SEQUENCE:
+        if len(out) > MAX_SEQUENCE and _checking():
             raise _refuse(f"{what} got more than {MAX_SEQUENCE:,} items")
-        if len(out) % 1024 == 0:
-            _check_deadline()
+    _step(len(out))
     return out
 
 
 def _check_percent_format(fmt: str, args: Any) -> None:
     """``fmt % args``: widths, precisions and the number of fields times the widest argument."""
+    if not _checking():
+        return
     if _WIDE_FORMAT.search(fmt):
         raise _refuse(f"a %-format width or precision above {MAX_WIDTH - 1:,} was refused")
     fields = len(_PERCENT_FIELD.findall(fmt))
@@ -281,6 +267,8 @@ def _check_percent_format(fmt: str, args: Any) -> None:
 
 def _check_brace_format(fmt: str, args: tuple, kwargs: Mapping) -> None:
     """``fmt.format(...)``: format-spec widths (also nested ``{:{}}``) and repeated fields."""
+    if not _checking():
+        return
     fields = 0
     nested = False
     try:
@@ -307,12 +295,13 @@ def _check_brace_format(fmt: str, args: tuple, kwargs: Mapping) -> None:
 # ------------------------------------------------------------------ guarded operations
 
 def _guard(iterable: Iterable[Any]) -> Iterable[Any]:
+    """Every ``for`` loop's iterable (and a recursive loop's ``loop(...)`` argument): a step per item."""
     count = 0
     for item in iterable:
         count += 1
-        if count > MAX_SEQUENCE:
+        if count > MAX_SEQUENCE and _checking():
             raise RenderLimitError(f"a loop ran more than {MAX_SEQUENCE:,} times and was stopped")
-        _check_deadline()
+        _step()
         yield item
 
 
@@ -320,7 +309,7 @@ def _guarded_iter(iterator: Iterator[Any], what: str) -> Iterator[Any]:
     count = 0
     for item in iterator:
         count += 1
-        if count > MAX_SEQUENCE:
+        if count > MAX_SEQUENCE and _checking():
             raise _refuse(f"{what} produced more than {MAX_SEQUENCE:,} items")
         _charge(1 + (len(item) if isinstance(item, str) else 0))
         yield item
@@ -328,6 +317,8 @@ def _guarded_iter(iterator: Iterator[Any], what: str) -> Iterator[Any]:
 
 def _concat(items: tuple) -> str:
     """The ``~`` operator, with the size checked before the join."""
+    if not _checking():
+        return "".join(i if isinstance(i, str) else str(i) for i in items)
     parts: list[str] = []
     total = 0
     for item in items:
@@ -344,6 +335,9 @@ def _concat(items: tuple) -> str:
 
 def _finalize(value: Any) -> Any:
     """Every ``{{ }}`` value, before it is turned into text."""
+    if not _checking():
+        return value
+    _step()
     if isinstance(value, str):
         if len(value) > MAX_OUTPUT_CHARS:
             raise _refuse(f"output exceeded {MAX_OUTPUT_CHARS:,} characters and was stopped")
@@ -372,7 +366,45 @@ _COLLECTION_FILTERS = frozenset({
 _WIDTH_FILTERS = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice"})
 
 
+def _shape(value: Any, limit: int = MAX_SEQUENCE) -> tuple[int, int]:
+    """(items, depth) of a nested value, counting at most ``limit`` items."""
+    items = depth = 0
+    stack = [(value, 1)]
+    while stack and items <= limit:
+        obj, d = stack.pop()
+        if isinstance(obj, Mapping):
+            children = [v for kv in obj.items() for v in kv]
+        elif isinstance(obj, (list, tuple, set, frozenset, deque)):
+            children = list(obj)
+        else:
+            continue
+        depth = max(depth, d)
+        items += len(children)
+        stack.extend((c, d + 1) for c in children)
+    _step(items)
+    return items, depth
+
+
+def _check_indent(value: Any, indent: Any) -> None:
+    """``tojson(indent=N)``: every item of every level gets a line of N spaces per level."""
+    if indent is None:
+        return
+    _check_width("filter 'tojson'", indent)
+    width = len(indent) if isinstance(indent, str) else indent if isinstance(indent, int) else 0
+    if isinstance(indent, str) and width > MAX_WIDTH:
+        raise _refuse(f"filter 'tojson' asked for an indent of {width:,} characters; the limit is {MAX_WIDTH:,}")
+    items, depth = _shape(value)
+    if text_size(value) + (items + 1) * (max(width, 0) * depth + 1) > MAX_OUTPUT_CHARS:
+        raise _refuse("filter 'tojson' with that indent would exceed the output limit")
+
+
 def _precheck_filter(name: str, value: Any, args: tuple, kwargs: dict) -> None:
+    if not _checking():
+        return
+    if isinstance(value, (list, tuple, dict, set, frozenset, range, deque)):
+        _step(len(value))  # the filter walks every item (select, sort, unique, tojson, ...)
+    if name == "tojson":
+        _check_indent(value, args[0] if args else kwargs.get("indent"))
     if name in _WIDTH_FILTERS:
         _check_width(f"filter '{name}'", *args, *kwargs.values())
     if name not in _COLLECTION_FILTERS:
@@ -426,11 +458,10 @@ def _guarded_join(value: Iterable[Any], d: Any = "", attribute: Any = None, *, e
             _check_text(item, "an item of a join")
             item = str(item)
         total += len(item) + (len(sep) if parts else 0)
-        if total > MAX_OUTPUT_CHARS:
+        if total > MAX_OUTPUT_CHARS and _checking():
             raise _refuse("a join would exceed the output limit")
         parts.append(item)
-        if len(parts) % 1024 == 0:
-            _check_deadline()
+    _step(len(parts))
     _charge(total)
     return sep.join(parts)
 
@@ -452,12 +483,12 @@ def _guarded_sum(environment, iterable, attribute=None, start=0):
 
 
 def _wrap_filter(name: str, func):
-    """Deadline and size checks around a filter; keeps Jinja's pass_context/... marker."""
+    """Step and size checks around a filter; keeps Jinja's pass_context/... marker."""
     pass_arg = getattr(func, "jinja_pass_arg", None)
     skip = 1 if pass_arg is not None else 0
 
     def wrapper(*args, **kwargs):
-        _check_deadline()
+        _step()
         value = args[skip] if len(args) > skip else None
         _precheck_filter(name, value, args[skip + 1:], kwargs)
         result = func(*args, **kwargs)
@@ -482,8 +513,18 @@ _PAD_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
 
 
 def _precheck_call(obj: Any, args: tuple, kwargs: dict) -> "_JoinItems | None":
+    if not _checking():
+        return None
     owner = getattr(obj, "__self__", None)
     name = getattr(obj, "__name__", "")
+    if isinstance(owner, (list, tuple, dict, set, frozenset, deque)):
+        _step(len(owner))  # l.count(x), l.index(x), d.values(), ... walk the container
+    elif isinstance(owner, str):
+        _step(len(owner) // 64)
+    if isinstance(owner, int) and name == "to_bytes":
+        length = args[0] if args else kwargs.get("length", 1)
+        if isinstance(length, int) and length > MAX_OUTPUT_CHARS:
+            raise _refuse(f"int.to_bytes asked for {length:,} bytes; the limit is {MAX_OUTPUT_CHARS:,}")
     if isinstance(owner, str):
         if name in _PAD_METHODS:
             _check_width(f"str.{name}", *args, *kwargs.values())
@@ -512,8 +553,41 @@ class _JoinItems(list):
     """The materialised argument of a str.join call (a generator can be iterated only once)."""
 
 
+_COMPARE = {
+    "eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "gteq": operator.ge, "lt": operator.lt,
+    "lteq": operator.le, "in": lambda a, b: a in b, "notin": lambda a, b: a not in b,
+}
+
+
+def _compare_cost(value: Any) -> None:
+    """Comparing or hashing a value walks all of it (in C, where no step can be counted)."""
+    if isinstance(value, str):
+        _step(len(value) // 64)
+    elif isinstance(value, (list, tuple, dict, set, frozenset, deque, Namespace)):
+        text_size(value, MAX_STEPS)  # charges a step per item it visits
+
+
+def _compare(first: Any, *rest: Any) -> Any:
+    """``a == b``, ``a in b``, ``a < b < c``: the operands' size in steps, then Python's comparison.
+    Every operand is evaluated first (a chain does not stop evaluating at a false link)."""
+    left = first
+    result: Any = True
+    for k in range(0, len(rest), 2):
+        op, right = rest[k], rest[k + 1]
+        if _checking():
+            _step()
+            _compare_cost(left)
+            _compare_cost(right)
+        result = _COMPARE[op](left, right)
+        if not result:
+            return result
+        left = right
+    return result
+
+
 class _GuardedCodeGenerator(CodeGenerator):
-    """Compiles ``a ~ b`` to a size-checked join instead of Jinja's unchecked one."""
+    """Compiles ``a ~ b`` to a size-checked join instead of Jinja's unchecked one, and
+    comparisons to a call that counts their operands' size first."""
 
     def visit_Concat(self, node: nodes.Concat, frame) -> None:  # noqa: ANN001 - Jinja signature
         self.write("environment.guarded_concat((")
@@ -522,24 +596,34 @@ class _GuardedCodeGenerator(CodeGenerator):
             self.write(", ")
         self.write("))")
 
+    def visit_Compare(self, node: nodes.Compare, frame) -> None:  # noqa: ANN001 - Jinja signature
+        self.write("environment.guarded_compare(")
+        self.visit(node.expr, frame)
+        for op in node.ops:
+            self.write(f", {op.op!r}, ")
+            self.visit(op.expr, frame)
+        self.write(")")
+
 
 class TemplateSandbox(SandboxedEnvironment):
     intercepted_binops = frozenset(["*", "**", "%", "+"])
     code_generator_class = _GuardedCodeGenerator
 
     guarded_concat = staticmethod(_concat)
+    guarded_compare = staticmethod(_compare)
 
     @staticmethod
     def concat(parts: Iterable[str]) -> str:
         """Joins the output buffers of {% set %} blocks, macros, call and filter blocks."""
         parts = parts if isinstance(parts, list) else list(parts)
         total = sum(len(p) for p in parts)
-        if total > MAX_OUTPUT_CHARS:
+        if total > MAX_OUTPUT_CHARS and _checking():
             raise RenderLimitError(f"a block or macro built more than {MAX_OUTPUT_CHARS:,} characters and was stopped")
         _charge(total)
         return "".join(parts)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
+        _step()
         if isinstance(attribute, str) and attribute.startswith("_") and not (isinstance(obj, Mapping) and attribute in obj):
             # Private and dunder names are never safe; say so even when the object lacks them
             # (`request.application.__globals__` on a string), instead of "undefined".
@@ -547,6 +631,7 @@ class TemplateSandbox(SandboxedEnvironment):
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
+        _step()
         if isinstance(argument, str) and argument.startswith("_") and not (isinstance(obj, Mapping) and argument in obj):
             raise SecurityError(f"access to item {argument!r} of {type(obj).__name__!r} object is unsafe.")
         return super().getitem(obj, argument)
@@ -554,14 +639,20 @@ class TemplateSandbox(SandboxedEnvironment):
     def unsafe_undefined(self, obj: Any, attribute: str):
         # Fail at the unsafe access itself: Jinja's default returns an undefined, and the next
         # step of the walk (`|attr('__mro__')` on it) would report a missing variable instead.
+        if _reads_clock(obj, attribute):
+            raise SecurityError(f"'{attribute}' reads the clock, and a template must render the same whenever it "
+                                "runs; use the sample's own date")
         raise SecurityError(f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe.")
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         # Immutable built-in containers: `l.extend(l)` doubles a list per call.
-        return super().is_safe_attribute(obj, attr, value) and not modifies_known_mutable(obj, attr)
+        return (super().is_safe_attribute(obj, attr, value) and not modifies_known_mutable(obj, attr)
+                and not _reads_clock(obj, attr))
 
     def call_binop(self, context, operator_name, left, right):  # noqa: ANN001 - Jinja signature
-        _check_deadline()
+        if not _checking():
+            return super().call_binop(context, operator_name, left, right)
+        _step()
         if operator_name == "**":
             if isinstance(right, (int, float)) and not isinstance(right, bool):
                 if isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
@@ -572,7 +663,7 @@ class TemplateSandbox(SandboxedEnvironment):
             return operator.pow(left, right)
         if operator_name == "*":
             for seq, n in ((left, right), (right, left)):
-                if isinstance(n, int) and isinstance(seq, (str, list, tuple, bytes)) and _size(seq) * n > MAX_OUTPUT_CHARS:
+                if isinstance(n, int) and isinstance(seq, (str, list, tuple, bytes)) and _cells(seq) * n > MAX_OUTPUT_CHARS:
                     raise RenderLimitError("a repetition would exceed the output limit")
             if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
                 raise RenderLimitError("a product that large was refused")
@@ -589,7 +680,9 @@ class TemplateSandbox(SandboxedEnvironment):
         return super().call_binop(context, operator_name, left, right)
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805, ANN001 - Jinja signature
-        _check_deadline()
+        _step()
+        if isinstance(__obj, LoopContext) and args:
+            args = (_guard(args[0]),) + args[1:]  # loop(...) of a recursive for: its items count too
         checked = _precheck_call(__obj, args, kwargs)
         if isinstance(checked, _JoinItems):
             args = (list(checked),) + args[1:]
@@ -604,7 +697,7 @@ class TemplateSandbox(SandboxedEnvironment):
         is_map = value.__name__ == "format_map"
 
         def checked(*args: Any, **kwargs: Any) -> str:
-            _check_deadline()
+            _step()
             if is_map and len(args) == 1 and isinstance(args[0], Mapping):
                 _check_brace_format(fmt, (), args[0])
             else:
@@ -619,6 +712,12 @@ class _PartialLoader(BaseLoader):
     on this thread (the engine is shared by projects with different template folders)."""
 
     def get_source(self, environment, template):  # noqa: ANN001 - Jinja signature
+        r = getattr(_state, "render", None)
+        if r is not None:
+            r.loads += 1
+            if r.loads > MAX_PARTIAL_LOADS and r.checks:
+                raise RenderLimitError(f"more than {MAX_PARTIAL_LOADS} partials were loaded in one rendering "
+                                       "(does a partial include itself?)")
         find = getattr(_state, "loader", None)
         found = find(template, getattr(_state, "including", "")) if find else None
         if found is None:
@@ -631,19 +730,30 @@ class _PartialLoader(BaseLoader):
         return body, path, lambda: False
 
 
+def _reads_clock(obj: Any, attr: str) -> bool:
+    if attr not in CLOCK_ATTRIBUTES:
+        return False
+    kinds = (_dt.date, _dt.time)
+    return isinstance(obj, kinds) or (isinstance(obj, type) and issubclass(obj, kinds))
+
+
 @contextmanager
-def partial_loader(loader, including: str = ""):
-    """Set the partial loader for one evaluation; also starts its rendering budget."""
-    previous = (getattr(_state, "loader", None), getattr(_state, "including", ""),
-                getattr(_state, "eval_deadline", None), getattr(_state, "eval_output", None))
+def partial_loader(loader, including: str = "", budget: Budget | None = None):
+    """Set the partial loader for one evaluation; the outermost one on this thread also owns
+    the evaluation's rendering budget (``budget``, or a full one)."""
+    previous = (getattr(_state, "loader", None), getattr(_state, "including", ""), getattr(_state, "budget", None))
     _state.loader, _state.including = loader, including
-    if previous[2] is None:  # the outermost evaluation on this thread owns the budget
-        _state.eval_deadline = time.perf_counter() + EVALUATION_RENDER_SECONDS
-        _state.eval_output = 0
+    if budget is not None or previous[2] is None:
+        _state.budget = budget or Budget()
     try:
         yield
     finally:
-        _state.loader, _state.including, _state.eval_deadline, _state.eval_output = previous
+        _state.loader, _state.including, _state.budget = previous
+
+
+def evaluation_budget() -> Budget | None:
+    """The budget of the evaluation running on this thread (None outside ``partial_loader``)."""
+    return getattr(_state, "budget", None)
 
 
 def make_environment() -> TemplateSandbox:
@@ -695,42 +805,54 @@ def environment() -> TemplateSandbox:
 
 
 def guard_loops(tree: nodes.Template, loops: list[nodes.For] | None = None) -> None:
-    """Wrap every `for` loop's iterable in the deadline guard (in place)."""
+    """Wrap every `for` loop's iterable in the step guard (in place)."""
     for loop in (loops if loops is not None else list(tree.find_all(nodes.For))):
         if isinstance(loop.iter, nodes.Filter) and loop.iter.name == "_tmplstudio_guard":
             continue
         loop.iter = nodes.Filter(loop.iter, "_tmplstudio_guard", [], [], None, None, lineno=loop.lineno)
 
 
+class Cost:
+    """What the last rendering on this thread spent (steps, output characters)."""
+
+    __slots__ = ("steps", "output")
+
+    def __init__(self, steps: int = 0, output: int = 0):
+        self.steps = steps
+        self.output = output
+
+
+def last_cost() -> Cost:
+    return getattr(_state, "last", None) or Cost()
+
+
 def render_chunks(template, variables: dict[str, Any]) -> str:
-    """Render with the deadline and the output cap; raises RenderLimitError or a Jinja error."""
-    now = time.perf_counter()
-    deadline = now + RENDER_SECONDS
-    eval_deadline = getattr(_state, "eval_deadline", None)
-    if eval_deadline is not None:
-        if now >= eval_deadline:
-            raise RenderLimitError(f"this template's renderings together took longer than {EVALUATION_RENDER_SECONDS:.1f} s; "
-                                   "this sample was not rendered")
-        deadline = min(deadline, eval_deadline)
-    eval_output = getattr(_state, "eval_output", None)
+    """Render with the step budget and the output cap; raises RenderLimitError or a Jinja error.
+    The steps and output it spent are charged to the evaluation's budget (``last_cost`` tells)."""
+    budget = getattr(_state, "budget", None)
+    checks = budgets_on()
+    _state.last = cost = Cost()
     limit = MAX_OUTPUT_CHARS
-    if eval_output is not None:
-        limit = min(limit, MAX_EVALUATION_OUTPUT_CHARS - eval_output)
-        if limit <= 0:
+    step_limit, evaluation_limited = MAX_STEPS, False
+    if budget is not None and checks:
+        if budget.steps <= 0:
+            raise RenderLimitError(f"this template's renderings together did more than {MAX_EVALUATION_STEPS:,} steps of work; "
+                                   "this sample was not rendered")
+        if budget.output <= 0:
             raise RenderLimitError(f"this template's renderings together exceeded {MAX_EVALUATION_OUTPUT_CHARS:,} characters; "
                                    "this sample was not rendered")
-    outer = getattr(_state, "deadline", None), getattr(_state, "work", 0)
-    _state.deadline = deadline if outer[0] is None else min(deadline, outer[0])
-    _state.work = 0
-    token = _WATCHDOG.arm(_state.deadline)
+        if budget.steps < step_limit:
+            step_limit, evaluation_limited = budget.steps, True
+        limit = min(limit, budget.output)
+    outer = getattr(_state, "render", None)
+    _state.render = r = _Render(step_limit, evaluation_limited, checks)
     total = 0
     try:
         out: list[str] = []
         for chunk in template.generate(**variables):
             total += len(chunk)
-            if total > limit:
+            if total > limit and checks:
                 raise RenderLimitError(f"output exceeded {limit:,} characters and was stopped")
-            _check_deadline()
             out.append(chunk)
         return "".join(out)
     except RecursionError:
@@ -738,35 +860,26 @@ def render_chunks(template, variables: dict[str, Any]) -> str:
     except MemoryError:
         raise RenderLimitError("rendering ran out of memory") from None
     finally:
-        _finish(token)
-        _state.deadline, _state.work = outer
-        if eval_output is not None and getattr(_state, "eval_output", None) is not None:
-            _state.eval_output += total
+        _state.render = outer
+        cost.steps, cost.output = min(r.steps, r.step_limit + 1), total
+        if budget is not None:
+            budget.steps -= cost.steps
+            budget.output -= total
 
 
-def account_output(n: int) -> bool:
-    """Count ``n`` characters of a rendering rebuilt without Jinja (sourcemap.render_traced)
-    against the output limits; False when they would not fit, and then it must be rendered."""
-    if n > MAX_OUTPUT_CHARS:
+def account_replay(steps: int, chars: int) -> bool:
+    """Charge a rendering rebuilt without Jinja (sourcemap's replay of a remembered trace) to
+    the evaluation's budget, exactly as rendering it would have; False when it would not fit
+    (then it must be rendered, and stops where the budget runs out)."""
+    if chars > MAX_OUTPUT_CHARS:
         return False
-    eval_output = getattr(_state, "eval_output", None)
-    if eval_output is not None:
-        if eval_output + n > MAX_EVALUATION_OUTPUT_CHARS:
+    budget = getattr(_state, "budget", None)
+    if budget is not None and budgets_on():
+        if steps > budget.steps or chars > budget.output:
             return False
-        _state.eval_output = eval_output + n
+        budget.steps -= steps
+        budget.output -= chars
     return True
-
-
-def _finish(token: _Arm) -> None:
-    """Disarm the watchdog; if it fired, make sure its exception cannot escape later."""
-    while True:
-        try:
-            fired = _WATCHDOG.disarm(token)
-            if fired:
-                _async_raise(token.thread_id, None)  # clear a still-pending exception
-            return
-        except RenderTimeout:
-            continue  # delivered right here: disarm again (it is not pending any more)
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:
@@ -793,6 +906,6 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
 
 
 __all__ = [
-    "RENDER_SECONDS", "MAX_OUTPUT_CHARS", "RenderLimitError", "TemplateSandbox", "environment",
-    "guard_loops", "render_chunks", "describe_error", "mask", "account_output",
+    "MAX_STEPS", "MAX_OUTPUT_CHARS", "RenderLimitError", "TemplateSandbox", "environment", "Budget",
+    "guard_loops", "render_chunks", "describe_error", "mask", "account_replay", "last_cost", "partial_loader",
 ]

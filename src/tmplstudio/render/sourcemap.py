@@ -24,7 +24,7 @@ from jinja2.exceptions import TemplateSyntaxError
 from jinja2.lexer import TokenStream
 from jinja2.parser import Parser
 
-from tmplstudio.render.sandbox import account_output, environment, guard_loops, render_chunks
+from tmplstudio.render.sandbox import account_replay, environment, guard_loops, last_cost, render_chunks
 from tmplstudio.reuse import REUSE
 
 DATA_MARK = "\ue000"
@@ -468,30 +468,51 @@ _MAX_TRACES = 16
 
 
 def render_traced(result: Scan, compiled, values: dict[str, Any]) -> tuple[str, list[Origin]]:
-    """A sample's rendering and each character's origin; raises what rendering raises.
+    """A sample's rendering and each character's origin, rendered in this process (the render
+    worker; tests); raises what rendering raises.
 
     With literal text handed in at render time, control flow depends only on the tags and the
     sample's values. So a rendering is remembered on the skeleton as "data token 3, then this
     value, ..." and, while only literal text changes (typing), rebuilt from the current literal
-    text without running Jinja.
+    text without running Jinja (``replay``; render/pool.py does that before asking a worker).
     """
+    rebuilt = replay(result, values)
+    if rebuilt is not None:
+        return rebuilt
     template_obj, traceable = compiled
-    skeleton = result.skeleton
-    key = None
-    if traceable and skeleton is not None and _replayable(skeleton):
-        # Types too: an empty string and the empty value of the every-variable-empty rendering
-        # look alike but take different branches ({{ days + 1 }}).
-        key = repr([(k, type(v).__qualname__, v) for k, v in values.items()])
-        trace = skeleton.traces.get(key)
-        if trace is not None:
-            rebuilt = _replay(trace, result)
-            if rebuilt is not None:
-                return rebuilt
     raw = render_chunks(template_obj, {**values, **data_values(result, traceable)})
-    if key is not None:
+    return remember(result, values, raw, traceable, last_cost().steps)
+
+
+def replay(result: Scan, values: dict[str, Any]) -> tuple[str, list[Origin]] | None:
+    """The remembered rendering of ``values`` rebuilt from the current literal text, or None
+    (never rendered with these values, not replayable, or over the evaluation's budget)."""
+    skeleton = result.skeleton
+    if skeleton is None or not _replayable(skeleton):
+        return None
+    trace = skeleton.traces.get(repr(values))
+    return None if trace is None else _replay(trace, result)
+
+
+def replayable(result: Scan) -> bool:
+    """Can literal text never reach an expression in this template (no set or filter blocks,
+    macros, partials, random)? Then its renderings depend only on the tags and the values."""
+    return result.skeleton is not None and _replayable(result.skeleton)
+
+
+def replayable_now(result: Scan, values: dict[str, Any]) -> bool:
+    skeleton = result.skeleton
+    return skeleton is not None and _replayable(skeleton) and skeleton.traces.get(repr(values)) is not None
+
+
+def remember(result: Scan, values: dict[str, Any], raw: str, traceable: bool, steps: int) -> tuple[str, list[Origin]]:
+    """Strip a traced rendering (``raw``, with its cost in steps) into text and origins, and
+    remember it for replays where that is safe."""
+    skeleton = result.skeleton
+    if traceable and skeleton is not None and _replayable(skeleton):
         trace = _trace(raw, result)
         if trace is not None:
-            skeleton.traces.put(key, trace)
+            skeleton.traces.put(repr(values), (trace, steps))
     return untrace(raw, result, traceable)
 
 
@@ -540,11 +561,12 @@ def _trace(raw: str, result: Scan) -> list | None:
     return items
 
 
-def _replay(trace: list, result: Scan) -> tuple[str, list[Origin]] | None:
+def _replay(remembered: tuple[list, int], result: Scan) -> tuple[str, list[Origin]] | None:
+    trace, steps = remembered
     data = result.data
     total = sum(len(data[item].text) if type(item) is int else len(item[0]) for item in trace)
-    if not account_output(total):
-        return None  # let Jinja render it and stop at the limit
+    if not account_replay(steps, total):
+        return None  # let Jinja render it and stop where the budget runs out
     parts: list[str] = []
     origins: list[Origin] = []
     for item in trace:

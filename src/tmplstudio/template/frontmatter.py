@@ -21,6 +21,7 @@ from typing import Any
 
 import tomli_w
 
+from tmplstudio import safe_toml
 from tmplstudio.reuse import REUSE
 
 FENCE = "+++"
@@ -75,7 +76,7 @@ def split(source: str) -> Split:
 def _loads(text: str) -> dict[str, Any]:
     # Cached: while an author types in the body the front matter is unchanged. Callers copy
     # what they keep, so the shared dict is never mutated.
-    return tomllib.loads(text)
+    return safe_toml.loads(text)
 
 
 def _parse_toml(text: str, base: int, source: str) -> tuple[dict[str, Any], tuple[Problem, ...]]:

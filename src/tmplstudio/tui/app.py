@@ -215,6 +215,11 @@ class StudioApp(ApprovalActions, App[int]):
             self.call_after_refresh(self._offer_starter)
         editor.focus()
 
+    def on_unmount(self) -> None:
+        from tmplstudio.render import pool
+
+        pool.shutdown()  # a badge still rendering in a worker must not keep the quitting studio waiting
+
     def _evaluate_current(self, text: str) -> Evaluation | None:
         if self.current is None:
             return None  # nothing open: the empty editor is not a template

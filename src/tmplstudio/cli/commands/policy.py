@@ -137,8 +137,10 @@ def _default_pack_files() -> list[Path]:
 def _pack_id_of(path: Path) -> str | None:
     import tomllib
 
+    from tmplstudio import safe_toml
+
     try:
-        header = tomllib.loads(path.read_text(encoding="utf-8-sig")).get("pack")
+        header = safe_toml.loads(path.read_text(encoding="utf-8-sig")).get("pack")
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
     return header.get("id") if isinstance(header, dict) else None

@@ -117,7 +117,7 @@ def _read_baseline(path: str) -> list[str]:
         doc = json.loads(target.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"cannot read the baseline: {exc.strerror or exc}", target) from None
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InputError(f"the baseline is not a JSON report ({exc}); write one with --format json", target) from None
     if not isinstance(doc, dict) or doc.get("tool") != "tmplstudio" or not isinstance(doc.get("templates"), list):
         raise InputError("the baseline is not a tmplstudio JSON report; write one with --format json", target)

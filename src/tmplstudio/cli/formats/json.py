@@ -30,6 +30,8 @@ def to_json(report) -> dict:
                 "config": report.configs.get(path),
                 "packs": [p.id for p in ev.packs],
                 "findings": [{**f.to_json(), "fingerprint": fp} for f, fp in zip(ev.findings, prints[i])],
+                **({"narrowings": [{**a.narrowing.to_json(), "silenced": a.silenced} for a in ev.narrowings]}
+                   if getattr(ev, "narrowings", None) else {}),
             }
             for i, (path, ev) in enumerate(report.evaluations)
         ],

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from tmplstudio.cli.formats import Format, Options, clean, register
 from tmplstudio.cli.common import Style
+from tmplstudio.cli.report import exemption_lines, project_narrowings
 from tmplstudio.policy.model import Severity
 
 SEVERITY_CODES = {"error": "1;31", "warning": "1;33", "info": "1;36"}
@@ -40,7 +41,8 @@ def write(report, out: TextIO, options: Options) -> None:
         out.write(f"{style(clean(err), '31')}\n")
     for path, ev in report.evaluations:
         shown = [f for f in ev.findings if options.show_suppressed or not f.suppressed]
-        if not shown:
+        exemptions = exemption_lines(ev)
+        if not shown and not exemptions:
             continue
         meta = ev.template.meta
         out.write(f"{style(clean(path), '4')}  ({clean(meta.id)}, {clean(meta.locale)}, {clean(meta.channel)})\n")
@@ -48,6 +50,10 @@ def write(report, out: TextIO, options: Options) -> None:
             for f in shown:
                 if f.severity == sev:
                     out.write(f"  {_finding_line(path, f, style)}\n")
+        for line in exemptions:
+            out.write(style(f"  {clean(line)}", "2") + "\n")
+    for line in project_narrowings(report):
+        out.write(style(f"narrowed in config: {clean(line)}", "2") + "\n")
     configs = report.config_counts()
     if configs:
         named = [clean(c) if c else "none (defaults)" for c in configs]

@@ -418,7 +418,7 @@ class TargetCheck:
 
 def pack_mismatch(pack, meta) -> str | None:
     """Why ``pack`` does not apply to a template with ``meta`` (None when it does)."""
-    from tmplstudio.policy.engine import pack_applies
+    from tmplstudio.policy.conditions import pack_applies
 
     if pack_applies(pack, meta):
         return None

@@ -16,7 +16,8 @@ def filtered(rule_index: int, rule: Rule, unit: "Unit", occs: list[Occurrence], 
     """Occurrences that respect word boundaries and no exemption covers."""
     found = ctx.occurrences(unit)
     word_mode = rule.params.get("boundary", "word") == "word"
-    allow = found.get((rule_index, "allow"), []) + found.get((-1, "creditor"), [])
+    allow = found.get((rule_index, "allow"), [])
+    creditors = found.get((-1, "creditor"), [])
     not_after = found.get((rule_index, "not_after"), [])
     not_before = found.get((rule_index, "not_before"), [])
     context = rule.params.get("context", 4)
@@ -25,7 +26,7 @@ def filtered(rule_index: int, rule: Rule, unit: "Unit", occs: list[Occurrence], 
     # cover the 套现 inside it.
     out: list[Occurrence] = []
     for occ in longest_first(valid):
-        if inside_any(occ, allow):
+        if inside_any(occ, allow) or any(_inside_name(unit.norm.text, name, occ) for name in creditors):
             continue
         if any(occ.start - context <= n.end <= occ.start for n in not_after):
             continue
@@ -33,6 +34,14 @@ def filtered(rule_index: int, rule: Rule, unit: "Unit", occs: list[Occurrence], 
             continue
         out.append(occ)
     return out
+
+
+def _inside_name(text: str, name: Occurrence, occ: Occurrence) -> bool:
+    """A creditor's name exempts a phrase only inside a longer name (公安 in 公安县农商银行): a
+    `creditor_name` that is just the phrase (上门催收) would otherwise exempt it everywhere."""
+    if not (name.start <= occ.start and occ.end <= name.end):
+        return False
+    return any(ch.isalnum() for ch in text[name.start:occ.start] + text[occ.end:name.end])
 
 
 def longest_first(occs: list[Occurrence]) -> list[Occurrence]:
