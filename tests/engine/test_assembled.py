@@ -286,3 +286,15 @@ patterns = ['\\bjail\\b']
 '''
     ev = run(pack, '+++\nlocale = "en-US"\n+++\nYour card 6225 8800 0000 3318, or jaıl.\n')
     assert sorted(f.rule for f in ev.findings if f.rule in ("card", "jail")) == ["card", "jail"]
+
+
+def test_text_that_blocks_capture_is_computed_as_jinja_computes_it():
+    """Found by review: provenance markers leaked into set and filter blocks, so a set variable
+    compared in an {% if %} took the wrong branch in the preview, and | reverse reversed them."""
+    src = ZH + _samples(x="1") + '+++\n{% set tone %}soft{% endset %}{% if tone == "soft" %}您好{% else %}我们将上门催收{% endif %}。\n'
+    ev = run(VISIT, src)
+    assert ev.renders["a"].text.startswith("您好")
+    src = ZH + _samples(x="1") + "+++\n{% filter reverse %}收催门上{% endfilter %}。\n"
+    ev = run(VISIT, src)
+    assert ev.renders["a"].text.startswith("上门催收") and "\ue102" not in ev.renders["a"].text
+    assert [f.sample for f in findings(ev, "visit-threat")] == ["a"]

@@ -272,6 +272,7 @@ class Skeleton:
 
 _SKELETONS = REUSE.memo("templates.skeletons", 64)
 DATA_VAR = "_tmplstudio_data"
+PLAIN_VAR = "_tmplstudio_plain"  # the same texts without markers (see _compile_skeleton)
 
 
 def _attach_names(result: Scan) -> None:
@@ -378,18 +379,28 @@ def _compile_skeleton(skeleton: "Skeleton", n_data_tokens: int, n_var_tags: int)
     if not traceable:
         return False
     if traceable:
+        # Text captured by a set block, a filter block or a call block is handed to an
+        # expression ({% if tone == "soft" %}, | reverse): markers there would change what it
+        # computes, so inside those blocks text comes unmarked (its origin is then unknown).
+        captured = {id(o) for block in tree.find_all((nodes.AssignBlock, nodes.FilterBlock, nodes.CallBlock))
+                    for o in block.find_all(nodes.Output)}
         di = vi = 0
         for output in skeleton.outputs:
             new_nodes: list[nodes.Node] = []
+            plain = id(output) in captured
             for child in output.nodes:
                 if isinstance(child, nodes.TemplateData):
-                    lookup = nodes.Getitem(nodes.Name(DATA_VAR, "load"), nodes.Const(di), "load", lineno=child.lineno)
+                    lookup = nodes.Getitem(nodes.Name(PLAIN_VAR if plain else DATA_VAR, "load"), nodes.Const(di), "load",
+                                           lineno=child.lineno)
                     # The replaced node is freed; a later marker node may get its id, so the old
                     # id must not stay known as a data token (path analysis looks nodes up by id).
                     del skeleton.data_ids[id(child)]
                     skeleton.data_ids[id(lookup)] = di
                     new_nodes.append(lookup)
                     di += 1
+                elif plain:
+                    new_nodes.append(child)
+                    vi += 1
                 else:
                     new_nodes.append(nodes.TemplateData(VAR_MARK + chr(_INDEX_BASE + vi), lineno=child.lineno))
                     new_nodes.append(child)
@@ -404,7 +415,8 @@ def data_values(result: Scan, traceable: bool) -> dict[str, Any]:
     """The literal texts for a skeleton-compiled template, each prefixed with its marker."""
     if not traceable:
         return {}
-    return {DATA_VAR: [DATA_MARK + chr(_INDEX_BASE + k) + d.text for k, d in enumerate(result.data)]}
+    return {DATA_VAR: [DATA_MARK + chr(_INDEX_BASE + k) + d.text for k, d in enumerate(result.data)],
+            PLAIN_VAR: [d.text for d in result.data]}
 
 
 # Provenance of one rendered character: a source offset (>= 0), or -(var index + 1), or None.

@@ -196,7 +196,11 @@ class TextKind(Kind):
                 if unit.is_render:
                     hit.preview = (rs, re_)
                     if not literal and s == e == 0:
-                        hit.reported = False  # text from an included partial: its own unit reports it
+                        if any(matched in p.raw for p in ctx.partial_units):
+                            hit.reported = False  # text from an included partial: its own unit reports it
+                        else:  # text a set, filter or call block made: no map to characters, so the body
+                            s, e = ctx.body_line_span()
+                            hit.start, hit.end, hit.set_aside = s, e, None
                     elif not literal and self.wording:
                         name = ctx.sample_value_of(unit, rs, re_)
                         if name is not None:  # a customer's name is data, not the template's wording
